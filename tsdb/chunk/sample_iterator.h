@@ -1,0 +1,48 @@
+// SampleIterator: the forward iterator over one series' samples, in increasing
+// timestamp order, that every layer hands up — chunk decoders, head and block series,
+// merged series, and finally the PromQL engine.
+//
+// Protocol: a fresh iterator is positioned before the first sample. Next() advances;
+// Seek(t) advances to the first sample with timestamp >= t (never moves backwards: if
+// the current sample already qualifies it stays). Both return false at the end or on
+// an error; status() then tells which (a sticky error read once, STYLE.md #5).
+// t()/v() are valid only after a call returned true.
+//
+// Thread-safety: none; one iterator per thread.
+#ifndef CAIRN_TSDB_CHUNK_SAMPLE_ITERATOR_H_
+#define CAIRN_TSDB_CHUNK_SAMPLE_ITERATOR_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+
+namespace cairn {
+
+class SampleIterator {
+ public:
+  virtual ~SampleIterator() = default;
+  virtual bool Next() = 0;
+  virtual bool Seek(int64_t t) = 0;
+  virtual int64_t t() const = 0;
+  virtual double v() const = 0;
+  virtual absl::Status status() const { return absl::OkStatus(); }
+};
+
+// An iterator over nothing; optionally carrying an error.
+class EmptySampleIterator final : public SampleIterator {
+ public:
+  EmptySampleIterator() = default;
+  explicit EmptySampleIterator(absl::Status status) : status_(std::move(status)) {}
+  bool Next() override { return false; }
+  bool Seek(int64_t) override { return false; }
+  int64_t t() const override { return 0; }
+  double v() const override { return 0; }
+  absl::Status status() const override { return status_; }
+
+ private:
+  absl::Status status_;
+};
+
+}  // namespace cairn
+
+#endif  // CAIRN_TSDB_CHUNK_SAMPLE_ITERATOR_H_
