@@ -1,0 +1,82 @@
+#include "tsdb/storage/merge.h"
+
+#include "gtest/gtest.h"
+#include "tests/tsdb/storage/list_series.h"
+#include "tsdb/storage/append_error.h"
+
+namespace cairn::storage {
+namespace {
+
+using testing::Drain;
+using testing::ListSeries;
+using testing::ListSeriesSet;
+
+std::unique_ptr<SampleIterator> It(const std::vector<Sample>* s) {
+  return std::make_unique<testing::ListSampleIterator>(s);
+}
+
+TEST(MergeTest, SampleIteratorsInterleaveAndDropDuplicates) {
+  std::vector<Sample> a = {{1, 1}, {3, 3}, {5, 5}};
+  std::vector<Sample> b = {{2, 20}, {3, 30}, {6, 60}};
+  std::vector<std::unique_ptr<SampleIterator>> its;
+  its.push_back(It(&a));
+  its.push_back(It(&b));
+  auto merged = MergeSampleIterators(std::move(its));
+  std::vector<Sample> want = {{1, 1}, {2, 20}, {3, 3}, {5, 5}, {6, 60}};
+  EXPECT_EQ(Drain(merged.get()), want);
+}
+
+TEST(MergeTest, SeekThenNext) {
+  std::vector<Sample> a = {{1, 1}, {4, 4}, {9, 9}};
+  std::vector<Sample> b = {{2, 2}, {5, 5}};
+  std::vector<std::unique_ptr<SampleIterator>> its;
+  its.push_back(It(&a));
+  its.push_back(It(&b));
+  auto m = MergeSampleIterators(std::move(its));
+  ASSERT_TRUE(m->Seek(3));
+  EXPECT_EQ(m->t(), 4);
+  ASSERT_TRUE(m->Seek(2));  // never backwards
+  EXPECT_EQ(m->t(), 4);
+  ASSERT_TRUE(m->Next());
+  EXPECT_EQ(m->t(), 5);
+  ASSERT_TRUE(m->Next());
+  EXPECT_EQ(m->t(), 9);
+  EXPECT_FALSE(m->Next());
+  EXPECT_FALSE(m->Seek(100));
+}
+
+TEST(MergeTest, SeriesSetsMergeSortedAndCombineEqualLabels) {
+  std::vector<ListSeries> s1, s2;
+  s1.emplace_back(Labels{{"a", "1"}}, std::vector<Sample>{{1, 1}});
+  s1.emplace_back(Labels{{"a", "3"}}, std::vector<Sample>{{1, 3}});
+  s2.emplace_back(Labels{{"a", "2"}}, std::vector<Sample>{{1, 2}});
+  s2.emplace_back(Labels{{"a", "3"}}, std::vector<Sample>{{2, 33}});
+  std::vector<std::unique_ptr<SeriesSet>> sets;
+  sets.push_back(std::make_unique<ListSeriesSet>(std::move(s1)));
+  sets.push_back(std::make_unique<ListSeriesSet>(std::move(s2)));
+  auto m = MergeSeriesSets(std::move(sets));
+  std::vector<std::string> names;
+  std::vector<std::vector<Sample>> samples;
+  while (m->Next()) {
+    names.push_back(m->At().labels().ToString());
+    auto it = m->At().Iterator();
+    samples.push_back(Drain(it.get()));
+  }
+  ASSERT_TRUE(m->status().ok());
+  EXPECT_EQ(names, (std::vector<std::string>{"{a=\"1\"}", "{a=\"2\"}", "{a=\"3\"}"}));
+  ASSERT_EQ(samples.size(), 3u);
+  EXPECT_EQ(samples[2], (std::vector<Sample>{{1, 3}, {2, 33}}));
+}
+
+TEST(AppendErrorTest, ReasonSurvivesInStatus) {
+  Labels ls = {{"__name__", "up"}};
+  absl::Status s = RejectedSampleError(RejectReason::kDuplicate, ls, 42, "");
+  EXPECT_EQ(s.code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(GetRejectReason(s), RejectReason::kDuplicate);
+  EXPECT_NE(s.message().find("up"), absl::string_view::npos);
+  EXPECT_NE(s.message().find("42"), absl::string_view::npos);
+  EXPECT_FALSE(GetRejectReason(absl::InternalError("x")).has_value());
+}
+
+}  // namespace
+}  // namespace cairn::storage
