@@ -6,42 +6,25 @@
 #include <string>
 #include <string_view>
 
+#include "server/flags.h"
 #include "tsdb/io/file_system.h"
 
-namespace {
-
-void PrintUsage() {
-  std::printf(
-      "usage: cairn [flags]\n"
-      "  --storage.tsdb.path=DIR   data directory (default ./data)\n"
-      "  --help                    this text\n"
-      "  --version                 print the version\n");
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  std::string data_dir = "data";
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      PrintUsage();
-      return 0;
-    }
-    if (arg == "--version") {
-      std::printf("cairn, version 0.1.0\n");
-      return 0;
-    }
-    constexpr std::string_view kPath = "--storage.tsdb.path=";
-    if (arg.substr(0, kPath.size()) == kPath) {
-      data_dir = std::string(arg.substr(kPath.size()));
-      continue;
-    }
-    std::fprintf(stderr, "cairn: unknown flag %s\n", argv[i]);
-    PrintUsage();
+  absl::StatusOr<cairn::server::ServerFlags> flags = cairn::server::ParseServerFlags(argc, argv);
+  if (!flags.ok()) {
+    std::fprintf(stderr, "cairn: %s\n\n%s", std::string(flags.status().message()).c_str(),
+                 cairn::server::ServerFlagsUsage().c_str());
     return 2;
   }
-
+  if (flags->help) {
+    std::printf("%s", cairn::server::ServerFlagsUsage().c_str());
+    return 0;
+  }
+  if (flags->version) {
+    std::printf("cairn, version 0.1.0\n");
+    return 0;
+  }
+  const std::string& data_dir = flags->storage_path;
   if (absl::Status s = cairn::io::FileSystem::Default()->CreateDirs(data_dir); !s.ok()) {
     std::fprintf(stderr, "cairn: %s\n", std::string(s.message()).c_str());
     return 1;

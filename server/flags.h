@@ -1,0 +1,47 @@
+// Command-line flags of the cairn server, named and defaulted as Prometheus 2.42's
+// (`--storage.tsdb.path`, `--web.listen-address`, ...) so existing unit files and
+// scripts keep working. Accepts `--name=value`, `--name value`, and for booleans
+// `--name` / `--no-name`, as kingpin does.
+#ifndef CAIRN_SERVER_FLAGS_H_
+#define CAIRN_SERVER_FLAGS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace cairn::server {
+
+struct ServerFlags {
+  std::string config_file;  // empty: the embedded default configuration
+  std::string storage_path = "data";
+  std::string retention_time = "15d";
+  std::string retention_size = "0";  // 0: no size bound
+  std::string web_listen_address = "0.0.0.0:9090";
+  std::string grpc_listen_address = "0.0.0.0:9095";
+  std::string lookback_delta = "5m";
+  std::string query_timeout = "2m";
+  int64_t query_max_samples = 50000000;
+  int64_t query_max_concurrency = 20;
+  bool enable_admin_api = false;
+  std::string log_level = "info";
+
+  bool help = false;
+  bool version = false;
+};
+
+// Parses argv. Unknown flags, missing values and malformed numbers are
+// kInvalidArgument errors naming the flag.
+absl::StatusOr<ServerFlags> ParseServerFlags(int argc, const char* const* argv);
+
+// The --help text.
+std::string ServerFlagsUsage();
+
+// Parses a Prometheus duration ("15d", "1h30m", "500ms") into milliseconds.
+absl::StatusOr<int64_t> ParsePrometheusDuration(std::string_view s);
+// Parses a byte size with Prometheus' units ("512MB", "1GB", "0") into bytes.
+absl::StatusOr<int64_t> ParseByteSize(std::string_view s);
+
+}  // namespace cairn::server
+
+#endif  // CAIRN_SERVER_FLAGS_H_

@@ -1,0 +1,73 @@
+#include "server/flags.h"
+
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace cairn::server {
+namespace {
+
+absl::StatusOr<ServerFlags> Parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "cairn");
+  return ParseServerFlags(static_cast<int>(args.size()), args.data());
+}
+
+TEST(FlagsTest, DefaultsMatchPrometheus) {
+  auto f = Parse({});
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->storage_path, "data");
+  EXPECT_EQ(f->retention_time, "15d");
+  EXPECT_EQ(f->web_listen_address, "0.0.0.0:9090");
+  EXPECT_EQ(f->query_max_samples, 50000000);
+  EXPECT_FALSE(f->enable_admin_api);
+}
+
+TEST(FlagsTest, BothValueFormsAndBooleans) {
+  auto f = Parse({"--storage.tsdb.path=/x", "--web.listen-address", ":1234",
+                  "--web.enable-admin-api", "--query.max-samples=7"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->storage_path, "/x");
+  EXPECT_EQ(f->web_listen_address, ":1234");
+  EXPECT_TRUE(f->enable_admin_api);
+  EXPECT_EQ(f->query_max_samples, 7);
+  f = Parse({"--web.enable-admin-api", "--no-web.enable-admin-api"});
+  ASSERT_TRUE(f.ok());
+  EXPECT_FALSE(f->enable_admin_api);
+}
+
+TEST(FlagsTest, ErrorsNameTheFlag) {
+  auto f = Parse({"--nope=1"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("--nope"), absl::string_view::npos);
+  f = Parse({"--query.max-samples=abc"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("query.max-samples"), absl::string_view::npos);
+  f = Parse({"--storage.tsdb.retention.time=5x"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("retention.time"), absl::string_view::npos);
+  f = Parse({"--config.file"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("needs a value"), absl::string_view::npos);
+}
+
+TEST(FlagsTest, Durations) {
+  EXPECT_EQ(*ParsePrometheusDuration("15d"), 15LL * 86400 * 1000);
+  EXPECT_EQ(*ParsePrometheusDuration("1h30m"), 5400000);
+  EXPECT_EQ(*ParsePrometheusDuration("500ms"), 500);
+  EXPECT_EQ(*ParsePrometheusDuration("1m5s"), 65000);
+  EXPECT_EQ(*ParsePrometheusDuration("0"), 0);
+  EXPECT_FALSE(ParsePrometheusDuration("5m1h").ok());  // units out of order
+  EXPECT_FALSE(ParsePrometheusDuration("h").ok());
+  EXPECT_FALSE(ParsePrometheusDuration("").ok());
+  EXPECT_FALSE(ParsePrometheusDuration("99999999999999999999y").ok());
+}
+
+TEST(FlagsTest, ByteSizes) {
+  EXPECT_EQ(*ParseByteSize("512MB"), 512LL << 20);
+  EXPECT_EQ(*ParseByteSize("1GB"), 1LL << 30);
+  EXPECT_EQ(*ParseByteSize("0"), 0);
+  EXPECT_FALSE(ParseByteSize("12XB").ok());
+}
+
+}  // namespace
+}  // namespace cairn::server
