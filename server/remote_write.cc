@@ -1,0 +1,132 @@
+#include "server/remote_write.h"
+
+#include <snappy.h>
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "tsdb/model/labels.h"
+#include "tsdb/util/absl_compat.h"
+
+namespace cairn::server {
+namespace {
+
+// Converts one series' labels, validating them. `builder_pairs` is reused scratch.
+absl::Status ConvertLabels(const prometheus::TimeSeries& ts, size_t index,
+                           const RemoteWriteLimits& limits,
+                           std::vector<std::pair<std::string, std::string>>* pairs, Labels* out) {
+  auto fail = [&](std::string_view what) {
+    std::string rendered;
+    for (const auto& l : ts.labels()) {
+      absl::StrAppend(&rendered, rendered.empty() ? "" : ", ", l.name(), "=\"", l.value(), "\"");
+    }
+    return absl::InvalidArgumentError(absl::StrFormat("series %d {%s}: %s", index, rendered, what));
+  };
+  if (static_cast<size_t>(ts.labels_size()) > limits.max_labels_per_series) {
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("series %d has %d labels, more than the limit of %d", index,
+                        ts.labels_size(), limits.max_labels_per_series));
+  }
+  pairs->clear();
+  bool has_name = false;
+  for (const auto& l : ts.labels()) {
+    if (l.name().size() > limits.max_label_name_bytes ||
+        l.value().size() > limits.max_label_value_bytes) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "series %d: label %s is longer than the limit (%d bytes for names, %d for values)", index,
+          l.name().substr(0, 64), limits.max_label_name_bytes, limits.max_label_value_bytes));
+    }
+    if (!IsValidLabelName(l.name())) {
+      return fail(absl::StrFormat("invalid label name \"%s\"", l.name()));
+    }
+    if (l.name() == kMetricNameLabel) {
+      if (l.value().empty()) return fail("empty metric name");
+      has_name = true;
+    }
+    for (const auto& p : *pairs) {
+      if (p.first == l.name())
+        return fail(absl::StrFormat("duplicate label name \"%s\"", l.name()));
+    }
+    pairs->emplace_back(l.name(), l.value());
+  }
+  if (!has_name) return fail("missing metric name (__name__ label)");
+  *out = Labels::FromPairs(*pairs);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status DecodeSnappyWriteRequest(std::string_view body, const RemoteWriteLimits& limits,
+                                      prometheus::WriteRequest* out) {
+  size_t len = 0;
+  if (!snappy::GetUncompressedLength(body.data(), body.size(), &len)) {
+    return absl::InvalidArgumentError("snappy: corrupt input (bad length header)");
+  }
+  if (len > limits.max_decompressed_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("decompressed request would be %d bytes, more than the limit of %d", len,
+                        limits.max_decompressed_bytes));
+  }
+  std::string raw;
+  if (!snappy::Uncompress(body.data(), body.size(), &raw)) {
+    return absl::InvalidArgumentError("snappy: corrupt input");
+  }
+  if (!out->ParseFromString(raw)) {
+    return absl::InvalidArgumentError("protobuf: cannot parse WriteRequest");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IngestWriteRequest(const prometheus::WriteRequest& req,
+                                const RemoteWriteLimits& limits, storage::Appendable* db,
+                                RemoteWriteResult* result) {
+  if (static_cast<size_t>(req.timeseries_size()) > limits.max_series_per_request) {
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("request has %d series, more than the limit of %d", req.timeseries_size(),
+                        limits.max_series_per_request));
+  }
+  size_t samples = 0;
+  for (const auto& ts : req.timeseries()) samples += ts.samples_size();
+  if (samples > limits.max_samples_per_request) {
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("request has %d samples, more than the limit of %d", samples,
+                        limits.max_samples_per_request));
+  }
+  // Validate everything before appending anything.
+  std::vector<Labels> labels(req.timeseries_size());
+  std::vector<std::pair<std::string, std::string>> scratch;
+  for (int i = 0; i < req.timeseries_size(); ++i) {
+    absl::Status s = ConvertLabels(req.timeseries(i), i, limits, &scratch, &labels[i]);
+    if (!s.ok()) return s;
+  }
+  std::unique_ptr<storage::Appender> app = db->NewAppender();
+  for (int i = 0; i < req.timeseries_size(); ++i) {
+    storage::SeriesRef ref = 0;
+    for (const auto& sample : req.timeseries(i).samples()) {
+      absl::StatusOr<storage::SeriesRef> r =
+          app->Append(ref, labels[i], sample.timestamp(), sample.value());
+      if (r.ok()) {
+        ref = *r;
+        ++result->samples_accepted;
+        continue;
+      }
+      std::optional<storage::RejectReason> reason = storage::GetRejectReason(r.status());
+      if (!reason.has_value()) {
+        app->Rollback();
+        return r.status();
+      }
+      ++result->samples_rejected;
+      ++result->rejected_by_reason[static_cast<int>(*reason)];
+      if (result->first_rejection.ok()) result->first_rejection = r.status();
+    }
+  }
+  absl::Status s = app->Commit();
+  if (!s.ok()) {
+    result->samples_rejected += result->samples_accepted;
+    result->samples_accepted = 0;
+  }
+  return s;
+}
+
+}  // namespace cairn::server

@@ -1,0 +1,60 @@
+// Prometheus remote-write 1.0 ingestion, shared by the HTTP endpoint
+// (/api/v1/write: snappy-compressed protobuf) and the gRPC Ingest service (plain
+// protobuf): decoding with bounds, validation, and appending to storage.
+//
+// Semantics (docs/api.md): every series is validated first — label names must match
+// [a-zA-Z_][a-zA-Z0-9_]*, no name may repeat, __name__ must be present and non-empty;
+// a request with any invalid series is refused whole (400 / INVALID_ARGUMENT) and
+// nothing is stored, so a sender's bug is visible at once. Samples that storage
+// refuses (out of order, duplicate, too old) are counted per reason and skipped; the
+// valid samples of the request are committed, and the request is answered with 400
+// naming the first refused sample, as Prometheus does, so senders do not retry it.
+#ifndef CAIRN_SERVER_REMOTE_WRITE_H_
+#define CAIRN_SERVER_REMOTE_WRITE_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "proto/prometheus/remote.pb.h"
+#include "tsdb/storage/append_error.h"
+#include "tsdb/storage/appender.h"
+
+namespace cairn::server {
+
+struct RemoteWriteLimits {
+  size_t max_decompressed_bytes = 64 << 20;
+  size_t max_series_per_request = 1 << 20;
+  size_t max_samples_per_request = 8 << 20;
+  size_t max_labels_per_series = 128;
+  size_t max_label_name_bytes = 1024;
+  size_t max_label_value_bytes = 16 << 10;
+};
+
+struct RemoteWriteResult {
+  uint64_t samples_accepted = 0;
+  uint64_t samples_rejected = 0;
+  std::array<uint64_t, storage::kRejectReasonCount> rejected_by_reason{};
+  // The first refusal, for the response body; OK when none.
+  absl::Status first_rejection;
+};
+
+// Decompresses (snappy block format) and parses a request body. kInvalidArgument for
+// bad snappy, bad protobuf; kResourceExhausted when the decompressed size exceeds the
+// limit (checked from the snappy header before any allocation).
+absl::Status DecodeSnappyWriteRequest(std::string_view body, const RemoteWriteLimits& limits,
+                                      prometheus::WriteRequest* out);
+
+// Validates every series of `req` (kInvalidArgument naming the series and the fault,
+// kResourceExhausted for limits), then appends and commits its samples. On a
+// validation error nothing is appended. Commit failures (e.g. disk full) come back as
+// their storage status (kUnavailable / kResourceExhausted).
+absl::Status IngestWriteRequest(const prometheus::WriteRequest& req,
+                                const RemoteWriteLimits& limits, storage::Appendable* db,
+                                RemoteWriteResult* result);
+
+}  // namespace cairn::server
+
+#endif  // CAIRN_SERVER_REMOTE_WRITE_H_

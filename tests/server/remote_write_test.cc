@@ -1,0 +1,165 @@
+#include "server/remote_write.h"
+
+#include <snappy.h>
+
+#include <map>
+
+#include "gtest/gtest.h"
+#include "tsdb/model/sample.h"
+
+namespace cairn::server {
+namespace {
+
+// An in-memory Appendable that refuses samples not newer than the series' last one.
+class FakeStore : public storage::Appendable {
+ public:
+  class App : public storage::Appender {
+   public:
+    explicit App(FakeStore* s) : s_(s) {}
+    absl::StatusOr<storage::SeriesRef> Append(storage::SeriesRef, const Labels& ls, int64_t t,
+                                              double v) override {
+      auto& series = s_->data[ls.ToString()];
+      int64_t last = series.empty() ? kMinTimeMs : series.back().t;
+      for (const auto& p : pending_) {
+        if (p.first == ls.ToString()) last = std::max(last, p.second.t);
+      }
+      if (t <= last) {
+        return storage::RejectedSampleError(storage::RejectReason::kOutOfOrder, ls, t, "");
+      }
+      pending_.emplace_back(ls.ToString(), Sample{t, v});
+      return 1;
+    }
+    absl::Status Commit() override {
+      if (s_->fail_commit) return absl::UnavailableError("disk on fire");
+      for (auto& [k, smp] : pending_) s_->data[k].push_back(smp);
+      pending_.clear();
+      return absl::OkStatus();
+    }
+    void Rollback() override { pending_.clear(); }
+
+   private:
+    FakeStore* s_;
+    std::vector<std::pair<std::string, Sample>> pending_;
+  };
+  std::unique_ptr<storage::Appender> NewAppender() override { return std::make_unique<App>(this); }
+  std::map<std::string, std::vector<Sample>> data;
+  bool fail_commit = false;
+};
+
+prometheus::WriteRequest Request(
+    std::vector<std::pair<std::vector<std::pair<std::string, std::string>>,
+                          std::vector<std::pair<int64_t, double>>>>
+        series) {
+  prometheus::WriteRequest req;
+  for (auto& [labels, samples] : series) {
+    auto* ts = req.add_timeseries();
+    for (auto& [n, v] : labels) {
+      auto* l = ts->add_labels();
+      l->set_name(n);
+      l->set_value(v);
+    }
+    for (auto& [t, v] : samples) {
+      auto* s = ts->add_samples();
+      s->set_timestamp(t);
+      s->set_value(v);
+    }
+  }
+  return req;
+}
+
+TEST(RemoteWriteTest, DecodesSnappyProtobuf) {
+  auto req = Request({{{{"__name__", "up"}, {"job", "x"}}, {{1000, 1}}}});
+  std::string raw = req.SerializeAsString(), compressed;
+  snappy::Compress(raw.data(), raw.size(), &compressed);
+  prometheus::WriteRequest out;
+  ASSERT_TRUE(DecodeSnappyWriteRequest(compressed, {}, &out).ok());
+  ASSERT_EQ(out.timeseries_size(), 1);
+  EXPECT_EQ(out.timeseries(0).samples(0).timestamp(), 1000);
+}
+
+TEST(RemoteWriteTest, BadSnappyAndBadProtobufAreInvalidArgument) {
+  prometheus::WriteRequest out;
+  absl::Status s = DecodeSnappyWriteRequest("definitely not snappy", {}, &out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("snappy"), absl::string_view::npos);
+  std::string garbage = "\xff\xff\xff\xff garbage protobuf", compressed;
+  snappy::Compress(garbage.data(), garbage.size(), &compressed);
+  s = DecodeSnappyWriteRequest(compressed, {}, &out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("protobuf"), absl::string_view::npos);
+}
+
+TEST(RemoteWriteTest, SnappyBombIsRefusedBeforeDecompressing) {
+  std::string big(10 << 20, 'a'), compressed;
+  snappy::Compress(big.data(), big.size(), &compressed);
+  RemoteWriteLimits limits;
+  limits.max_decompressed_bytes = 1 << 20;
+  prometheus::WriteRequest out;
+  absl::Status s = DecodeSnappyWriteRequest(compressed, limits, &out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST(RemoteWriteTest, InvalidSeriesRefuseWholeRequest) {
+  struct Case {
+    std::vector<std::pair<std::string, std::string>> labels;
+    std::string want;
+  };
+  std::vector<Case> cases = {
+      {{{"__name__", "up"}, {"bad-name", "x"}}, "invalid label name \"bad-name\""},
+      {{{"__name__", "up"}, {"a", "1"}, {"a", "2"}}, "duplicate label name \"a\""},
+      {{{"__name__", ""}, {"a", "1"}}, "empty metric name"},
+      {{{"a", "1"}}, "missing metric name"},
+  };
+  for (const Case& c : cases) {
+    FakeStore store;
+    auto req = Request({{{{"__name__", "ok"}}, {{1, 1}}}, {c.labels, {{1, 1}}}});
+    RemoteWriteResult res;
+    absl::Status s = IngestWriteRequest(req, {}, &store, &res);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.want;
+    EXPECT_NE(s.message().find(c.want), absl::string_view::npos) << s.message();
+    EXPECT_NE(s.message().find("series 1"), absl::string_view::npos) << s.message();
+    EXPECT_TRUE(store.data.empty()) << "nothing may be stored for " << c.want;
+  }
+}
+
+TEST(RemoteWriteTest, OutOfOrderSamplesAreCountedAndTheRestLands) {
+  FakeStore store;
+  auto req =
+      Request({{{{"__name__", "a"}}, {{10, 1}, {5, 2}, {20, 3}}}, {{{"__name__", "b"}}, {{1, 1}}}});
+  RemoteWriteResult res;
+  ASSERT_TRUE(IngestWriteRequest(req, {}, &store, &res).ok());
+  EXPECT_EQ(res.samples_accepted, 3u);
+  EXPECT_EQ(res.samples_rejected, 1u);
+  EXPECT_EQ(res.rejected_by_reason[static_cast<int>(storage::RejectReason::kOutOfOrder)], 1u);
+  EXPECT_EQ(storage::GetRejectReason(res.first_rejection), storage::RejectReason::kOutOfOrder);
+  EXPECT_EQ(store.data["{__name__=\"a\"}"].size(), 2u);
+  EXPECT_EQ(store.data["{__name__=\"b\"}"].size(), 1u);
+}
+
+TEST(RemoteWriteTest, LimitsAreEnforced) {
+  FakeStore store;
+  RemoteWriteLimits limits;
+  limits.max_samples_per_request = 2;
+  auto req = Request({{{{"__name__", "a"}}, {{1, 1}, {2, 2}, {3, 3}}}});
+  RemoteWriteResult res;
+  EXPECT_EQ(IngestWriteRequest(req, limits, &store, &res).code(),
+            absl::StatusCode::kResourceExhausted);
+  limits = {};
+  limits.max_label_value_bytes = 4;
+  req = Request({{{{"__name__", "toolongvalue"}}, {{1, 1}}}});
+  EXPECT_EQ(IngestWriteRequest(req, limits, &store, &res).code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(store.data.empty());
+}
+
+TEST(RemoteWriteTest, CommitFailureIsReported) {
+  FakeStore store;
+  store.fail_commit = true;
+  auto req = Request({{{{"__name__", "a"}}, {{1, 1}}}});
+  RemoteWriteResult res;
+  EXPECT_EQ(IngestWriteRequest(req, {}, &store, &res).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(res.samples_accepted, 0u);
+}
+
+}  // namespace
+}  // namespace cairn::server
