@@ -188,8 +188,9 @@ std::string FormatFloat(double v) {
     if (s[i] != '.') digits.push_back(s[i]);
   }
   std::string out = neg ? "-" : "";
-  // Go's %v switches to exponent form below 1e-4 and from 1e21 on.
-  if (exp < -4 || exp >= 21) {
+  // Go's %v (strconv 'g', shortest) switches to exponent form below 1e-4 and
+  // from 1e6 on, as Prometheus prints "1.234e+07".
+  if (exp < -4 || exp >= 6) {
     out += digits[0];
     if (digits.size() > 1) absl::StrAppend(&out, ".", digits.substr(1));
     char eb[16];
@@ -239,6 +240,23 @@ int DecodeRune(std::string_view s, size_t i, uint32_t* r) {
   return n;
 }
 
+// An approximation of Go's unicode.IsPrint for runes >= 0x80: the non-ASCII
+// spaces, format characters, private-use areas and noncharacters are escaped.
+// Unassigned code points are not tracked (Go escapes those too).
+bool IsGoPrintable(uint32_t r) {
+  if (r < 0x80) return true;  // ASCII controls are escaped before this is asked
+  if (r < 0xA0 || r == 0xAD) return false;
+  if (r == 0xA0 || r == 0x1680 || (r >= 0x2000 && r <= 0x200F) || (r >= 0x2028 && r <= 0x202F) ||
+      (r >= 0x205F && r <= 0x206F) || r == 0x3000) {
+    return false;
+  }
+  if ((r >= 0xD800 && r <= 0xF8FF) || r == 0xFEFF || (r >= 0xFFF0 && r <= 0xFFFB) ||
+      (r & 0xFFFE) == 0xFFFE || (r >= 0xFDD0 && r <= 0xFDEF) || r >= 0xE0000) {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string GoQuote(std::string_view s) {
@@ -285,8 +303,8 @@ std::string GoQuote(std::string_view s) {
         if (r < 0x20 || r == 0x7F) {
           std::snprintf(buf, sizeof(buf), "\\x%02x", r);
           out += buf;
-        } else if ((r >= 0x80 && r < 0xA0) || r == 0xAD || r == 0xFEFF) {
-          std::snprintf(buf, sizeof(buf), "\\u%04x", r);
+        } else if (!IsGoPrintable(r)) {
+          std::snprintf(buf, sizeof(buf), r > 0xFFFF ? "\\U%08x" : "\\u%04x", r);
           out += buf;
         } else {
           out.append(s.substr(i, n));

@@ -208,7 +208,7 @@ std::string ToString(const Expr& expr);
 // Prometheus' model.Duration.String(): "1h30m", "5m", "1w", "0s".
 std::string FormatDuration(int64_t ms);
 
-// Go's %v of a float64 ("1", "0.5", "1e+21", "+Inf", "NaN").
+// Go's %v of a float64 ("1", "0.5", "100000", "1e+06", "+Inf", "NaN").
 std::string FormatFloat(double v);
 
 // Go's strconv.Quote of `s`: double-quoted with Go escapes.

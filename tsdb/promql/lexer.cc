@@ -474,9 +474,6 @@ class Lexer {
         Emit(TokenType::kLeftBrace);
         in_braces_ = true;
         return;
-      case '}':
-        Errorf(absl::StrCat("unexpected right brace ", QuoteRune(r)));
-        return;
       case '[':
         if (bracket_open_) {
           Errorf(absl::StrCat("unexpected left bracket ", QuoteRune(r)));
@@ -498,29 +495,29 @@ class Lexer {
         Emit(TokenType::kRightBracket);
         return;
       case ':':
-        if (!bracket_open_) {
-          Backup();
-          LexKeywordOrIdentifier();
-          return;
-        }
-        if (got_colon_) {
-          Errorf(absl::StrCat("unexpected colon ", QuoteRune(r)));
-          return;
-        }
-        Emit(TokenType::kColon);
-        got_colon_ = true;
-        return;
+        break;
       default:
         break;
+    }
+    // Inside brackets Prometheus' lexer takes any letter for the subquery colon
+    // ("foo[5m:x]" fails with "unexpected colon 'x'").
+    if (r == ':' || IsAlpha(r)) {
+      if (!bracket_open_) {
+        Backup();
+        LexKeywordOrIdentifier();
+        return;
+      }
+      if (got_colon_) {
+        Errorf(absl::StrCat("unexpected colon ", QuoteRune(r)));
+        return;
+      }
+      Emit(TokenType::kColon);
+      got_colon_ = true;
+      return;
     }
     if (IsDigit(r) || (r == '.' && IsDigit(Peek()))) {
       Backup();
       LexNumberOrDuration();
-      return;
-    }
-    if (IsAlpha(r)) {
-      Backup();
-      LexKeywordOrIdentifier();
       return;
     }
     Errorf(absl::StrCat("unexpected character: ", QuoteRune(r)));
@@ -534,6 +531,11 @@ class Lexer {
     }
     if (IsSpace(r)) {
       SkipSpaces();
+      return;
+    }
+    if (r == '#') {
+      while (Peek() != '\n' && Peek() != kEofRune) Next();
+      Ignore();
       return;
     }
     if (IsAlpha(r)) {

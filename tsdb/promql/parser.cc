@@ -243,7 +243,8 @@ std::string Unquote(std::string_view s) {
 }
 
 // Go's strconv.ParseInt(s, 0, 64) then ParseFloat(s, 64), as parser.number().
-bool ParseNumber(std::string_view s, double* out) {
+bool ParseNumber(std::string_view s, double* out, bool* range_error) {
+  *range_error = false;
   std::string str(s);
   if (!str.empty() && str[0] == '0' && str.size() > 1 &&
       str.find_first_of(".eEpP") == std::string::npos) {
@@ -279,11 +280,22 @@ bool ParseNumber(std::string_view s, double* out) {
     return true;
   }
   auto res = std::from_chars(str.data(), str.data() + str.size(), *out);
-  if (res.ec == std::errc::result_out_of_range) {
-    *out = std::strtod(str.c_str(), nullptr);  // ±Inf or 0, like Go with its error ignored
-    return false;
+  if (res.ec == std::errc::result_out_of_range && res.ptr == str.data() + str.size()) {
+    // Go returns ±Inf with an error on overflow, and 0 without one on underflow.
+    *out = std::strtod(str.c_str(), nullptr);
+    if (std::isinf(*out)) {
+      *range_error = true;
+      return false;
+    }
+    return true;
   }
   return res.ec == std::errc() && res.ptr == str.data() + str.size();
+}
+
+// parser.number()'s error text for a NUMBER token that does not parse.
+std::string NumberError(std::string_view text, bool range_error) {
+  return absl::StrFormat("error parsing number: strconv.ParseFloat: parsing %s: %s", GoQuote(text),
+                         range_error ? "value out of range" : "invalid syntax");
 }
 
 class Parser {
@@ -291,6 +303,10 @@ class Parser {
   explicit Parser(std::string_view input) : input_(input), tokens_(Lex(input)) {}
 
   absl::StatusOr<ExprPtr> ParseQuery() {
+    if (tokens_[0].type == TokenType::kEOF) {
+      AddError(0, "no expression found in input");
+      return error_;
+    }
     ExprPtr e = ParseBinary(1);
     if (e != nullptr) {
       const Token* t = Peek();
@@ -633,11 +649,9 @@ class Parser {
       }
       if (t->type != TokenType::kNumber) return Unexpected(*t, "@", "timestamp");
       const Token& num = Consume();
-      if (!ParseNumber(num.text, &ts)) {
-        AddError(
-            num.pos,
-            absl::StrFormat("error parsing number: strconv.ParseFloat: parsing %s: invalid syntax",
-                            GoQuote(num.text)));
+      bool range_error = false;
+      if (!ParseNumber(num.text, &ts, &range_error)) {
+        AddError(num.pos, NumberError(num.text, range_error));
       }
       if (negative) ts = -ts;
       end = num.end();
@@ -678,11 +692,9 @@ class Parser {
         Consume();
         auto n = std::make_unique<NumberLiteral>();
         n->pos = {t.pos, t.end()};
-        if (!ParseNumber(t.text, &n->value)) {
-          AddError(t.pos,
-                   absl::StrFormat(
-                       "error parsing number: strconv.ParseFloat: parsing %s: invalid syntax",
-                       GoQuote(t.text)));
+        bool range_error = false;
+        if (!ParseNumber(t.text, &n->value, &range_error)) {
+          AddError(t.pos, NumberError(t.text, range_error));
         }
         return n;
       }
@@ -735,7 +747,11 @@ class Parser {
         args->push_back(std::move(arg));
         if ((t = Peek()) == nullptr) return false;
         if (t->type == TokenType::kComma) {
-          Consume();
+          const Token& comma = Consume();
+          if (PeekAt(0).type == TokenType::kRightParen) {
+            AddError(comma.pos, "trailing commas not allowed in function call args");
+            return false;
+          }
           continue;
         }
         if (t->type != TokenType::kRightParen) {

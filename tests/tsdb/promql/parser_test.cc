@@ -44,6 +44,10 @@ TEST(ParserTest, CanonicalForms) {
       {"123.4567", "123.4567"},
       {"5e-3", "0.005"},
       {"5e3", "5000"},
+      {"100000", "100000"},
+      {"1e6", "1e+06"},
+      {"12.34e6", "1.234e+07"},
+      {"9999999999", "9.999999999e+09"},
       {"0xc", "12"},
       {"0x1f", "31"},
       {"010", "8"},
@@ -227,6 +231,9 @@ TEST(ParserTest, CanonicalForms) {
       // Comments and whitespace.
       {"# a comment\nfoo\n# another", "foo"},
       {"sum(\n  rate(x[5m]) # per second\n)", "sum(rate(x[5m]))"},
+      {"foo{a=\"b\", # why\n c=\"d\"}", "foo{a=\"b\",c=\"d\"}"},
+      {"2e-324", "0"},
+      {"\"\\U0010FFFF\\u00a0\\u00e9\"", "\"\\U0010ffff\\u00a0\u00e9\""},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(Canon(c.input), c.want) << "input: " << c.input;
@@ -235,8 +242,8 @@ TEST(ParserTest, CanonicalForms) {
 
 TEST(ParserTest, Errors) {
   const Case cases[] = {
-      {"", "1:1: parse error: unexpected end of input"},
-      {"# just a comment\n\n", "3:1: parse error: unexpected end of input"},
+      {"", "1:1: parse error: no expression found in input"},
+      {"# just a comment\n\n", "1:1: parse error: no expression found in input"},
       {"1+", "1:3: parse error: unexpected end of input"},
       {".", "1:1: parse error: unexpected character: '.'"},
       {"2.5.", "1:4: parse error: unexpected character: '.'"},
@@ -300,9 +307,9 @@ TEST(ParserTest, Errors) {
       {"foo * group_right(a) bar", "1:7: parse error: unexpected <group_right>"},
       // Selectors.
       {"{", "1:2: parse error: unexpected end of input inside braces"},
-      {"}", "1:1: parse error: unexpected right brace '}'"},
+      {"}", "1:1: parse error: unexpected character: '}'"},
       {"some{", "1:6: parse error: unexpected end of input inside braces"},
-      {"some}", "1:5: parse error: unexpected right brace '}'"},
+      {"some}", "1:5: parse error: unexpected character: '}'"},
       {"some_metric{a=b}",
        "1:15: parse error: unexpected identifier \"b\" in label matching, expected string"},
       {"some_metric{a:b=\"b\"}", "1:14: parse error: unexpected character inside braces: ':'"},
@@ -383,9 +390,7 @@ TEST(ParserTest, Errors) {
        "1:15: parse error: ranges only allowed for vector selectors"},
       {"foo{bar=\"baz\"}[10m:6s", "1:22: parse error: unclosed left bracket"},
       {"foo[5m:1m:1m]", "1:10: parse error: unexpected colon ':'"},
-      {"foo[5m:x]",
-       "1:8: parse error: unexpected identifier \"x\" in subquery selector, expected duration or "
-       "\"]\""},
+      {"foo[5m:x]", "1:8: parse error: unexpected colon 'x'"},
       {"foo[5m:5]",
        "1:8: parse error: unexpected number \"5\" in subquery selector, expected duration or "
        "\"]\""},
@@ -414,7 +419,8 @@ TEST(ParserTest, Errors) {
       {"topk(some_metric)",
        "1:1: parse error: wrong number of arguments for aggregate expression provided, expected "
        "2, got 1"},
-      {"topk(some_metric,)", "1:18: parse error: unexpected \")\""},
+      {"topk(some_metric,)",
+       "1:17: parse error: trailing commas not allowed in function call args"},
       {"topk(some_metric, other_metric)",
        "1:6: parse error: expected type scalar in aggregation parameter, got instant vector"},
       {"count_values(5, other_metric)",
@@ -456,6 +462,10 @@ TEST(ParserTest, Errors) {
       {"min_over_time(rate(foo{bar=\"baz\"}[2s])[5m:])[4m:3s] @ 1 offset 1m [1m:]",
        "1:1: parse error: subquery is only allowed on instant vector, got matrix instead"},
       {"1 2", "1:3: parse error: unexpected number \"2\""},
+      {"1e309",
+       "1:1: parse error: error parsing number: strconv.ParseFloat: parsing \"1e309\": value out "
+       "of range"},
+      {"foo{# no", "1:9: parse error: unexpected end of input inside braces"},
       {"foo bar", "1:5: parse error: unexpected identifier \"bar\""},
       {"foo \"abcdefghijkl\"", "1:5: parse error: unexpected string \"\\\"abcdefghi\"..."},
       {"foo\n  + *", "2:5: parse error: unexpected <op:*>"},
