@@ -655,6 +655,10 @@ std::string DescribeToken(const Token& t) {
       return "number " + s;
     case TokenType::kDuration:
       return "duration " + s;
+    case TokenType::kAt:
+      // Prometheus 2.42 has no spelling for '@' in its token table, so it falls
+      // back to the generated token number (57385 in 2.42's yacc output).
+      return "\"<Item 57385>\" " + s;
     default:
       return s;
   }

@@ -1141,7 +1141,8 @@ absl::StatusOr<int64_t> ParseDuration(std::string_view s) {
         return absl::InvalidArgumentError("duration out of range");
     }
     total += v * kUnits[u].ms;
-    if (total > std::numeric_limits<int64_t>::max())
+    // Go keeps durations in int64 nanoseconds: about 292 years at most.
+    if (total > std::numeric_limits<int64_t>::max() / 1000000)
       return absl::InvalidArgumentError("duration out of range");
     i = k;
   }

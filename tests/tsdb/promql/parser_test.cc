@@ -171,6 +171,7 @@ TEST(ParserTest, CanonicalForms) {
       {"foo[90d]", "foo[90d]"},
       {"foo[14d]", "foo[2w]"},
       {"foo[1y]", "foo[1y]"},
+      {"foo[292y]", "foo[292y]"},
       {"foo[60m]", "foo[1h]"},
       {"foo[1000ms]", "foo[1s]"},
       // Aggregations.
@@ -353,6 +354,9 @@ TEST(ParserTest, Errors) {
       {"foo[5m1h]", "1:5: parse error: not a valid duration string: \"5m1h\""},
       {"foo[5m1m]", "1:5: parse error: not a valid duration string: \"5m1m\""},
       {"foo[0m]", "1:5: parse error: duration must be greater than 0"},
+      {"foo[300y]", "1:5: parse error: duration out of range"},
+      {"foo[9223372036854775807ms]", "1:5: parse error: duration out of range"},
+      {"foo @ @", "1:7: parse error: unexpected \"<Item 57385>\" <op:@> in @, expected timestamp"},
       {"foo[\"5m\"]", "1:5: parse error: missing unit character in duration"},
       {"foo[]", "1:5: parse error: missing unit character in duration"},
       {"foo[1]", "1:5: parse error: missing unit character in duration"},
