@@ -132,6 +132,21 @@ bool CanBeMetricName(TokenType t) {
   }
 }
 
+// Tokens that may begin an expression.
+bool CanStartExpr(TokenType t) {
+  switch (t) {
+    case TokenType::kNumber:
+    case TokenType::kString:
+    case TokenType::kLeftParen:
+    case TokenType::kLeftBrace:
+    case TokenType::kAdd:
+    case TokenType::kSub:
+      return true;
+    default:
+      return CanBeMetricName(t);
+  }
+}
+
 // generated_parser.y's maybe_label: words that may name a label in grouping lists.
 bool CanBeLabel(const Token& t) {
   switch (t.type) {
@@ -372,6 +387,9 @@ class Parser {
   // generated_parser.y's unexpected(context, expected). Always returns nullptr.
   std::nullptr_t Unexpected(const Token& t, std::string_view context, std::string_view expected) {
     std::string msg = "unexpected " + DescribeToken(t);
+    // Prometheus' yacc error recovery unwinds to the innermost aggregation,
+    // whose error rule names it.
+    if (context.empty() && aggregation_depth_ > 0) context = "aggregation";
     if (!context.empty())
       absl::StrAppend(&msg, " in ", absl::string_view(context.data(), context.size()));
     if (!expected.empty())
@@ -534,7 +552,8 @@ class Parser {
         err = "ranges only allowed for vector selectors";
       } else if (e->As<VectorSelector>().offset_ms != 0) {
         err = "no offset modifiers allowed before range";
-      } else if (e->As<VectorSelector>().at != AtKind::kNone) {
+      } else if (e->As<VectorSelector>().at == AtKind::kTimestamp) {
+        // 2.42 only refuses a timestamp here; `foo @ start() [5m]` is accepted.
         err = "no @ modifiers allowed before range";
       }
       if (err != nullptr) {
@@ -748,7 +767,9 @@ class Parser {
         if ((t = Peek()) == nullptr) return false;
         if (t->type == TokenType::kComma) {
           const Token& comma = Consume();
-          if (PeekAt(0).type == TokenType::kRightParen) {
+          const Token* next = Peek();
+          if (next == nullptr) return false;
+          if (!CanStartExpr(next->type)) {
             AddError(comma.pos, "trailing commas not allowed in function call args");
             return false;
           }
@@ -769,13 +790,14 @@ class Parser {
     const Token& name = Consume();
     auto c = std::make_unique<Call>();
     c->func = LookupFunction(name.text);
-    if (c->func == nullptr) {
-      AddError(name.pos, absl::StrFormat("unknown function with name %s", GoQuote(name.text)));
-    }
     int end = 0;
     if (!ParseCallBody(&c->args, &end)) return nullptr;
     c->pos = {name.pos, end};
-    if (c->func == nullptr) return nullptr;  // already reported
+    // Reported once the call is complete, as Prometheus' grammar does on reduce.
+    if (c->func == nullptr) {
+      AddError(name.pos, absl::StrFormat("unknown function with name %s", GoQuote(name.text)));
+      return nullptr;
+    }
     return c;
   }
 
@@ -799,7 +821,10 @@ class Parser {
     if (t->type != TokenType::kLeftParen) return Unexpected(*t, "aggregation", "");
     std::vector<ExprPtr> args;
     int end = 0;
-    if (!ParseCallBody(&args, &end)) return nullptr;
+    ++aggregation_depth_;
+    bool body_ok = ParseCallBody(&args, &end);
+    --aggregation_depth_;
+    if (!body_ok) return nullptr;
     if (!has_modifier) {
       if ((t = Peek()) == nullptr) return nullptr;
       if (t->type == TokenType::kBy || t->type == TokenType::kWithout) {
@@ -1092,6 +1117,7 @@ class Parser {
   std::string_view input_;
   std::vector<Token> tokens_;
   size_t idx_ = 0;
+  int aggregation_depth_ = 0;  // aggregation bodies being parsed
   absl::Status error_;
 };
 

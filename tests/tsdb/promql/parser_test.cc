@@ -229,6 +229,7 @@ TEST(ParserTest, CanonicalForms) {
       {"(foo + bar{nm=\"val\"} @ 1234)[5m:] @ 1603775019",
        "(foo + bar{nm=\"val\"} @ 1234.000)[5m:] @ 1603775019.000"},
       {"foo[5m:1m] @ start() offset 1m", "foo[5m:1m] @ start() offset 1m"},
+      {"foo @ start() [5m]", "foo[5m] @ start()"},
       // Comments and whitespace.
       {"# a comment\nfoo\n# another", "foo"},
       {"sum(\n  rate(x[5m]) # per second\n)", "sum(rate(x[5m]))"},
@@ -466,6 +467,13 @@ TEST(ParserTest, Errors) {
       {"min_over_time(rate(foo{bar=\"baz\"}[2s])[5m:])[4m:3s] @ 1 offset 1m [1m:]",
        "1:1: parse error: subquery is only allowed on instant vector, got matrix instead"},
       {"1 2", "1:3: parse error: unexpected number \"2\""},
+      {"sum(foo bar)", "1:9: parse error: unexpected identifier \"bar\" in aggregation"},
+      {"sum(rate(==))", "1:10: parse error: unexpected <op:==> in aggregation"},
+      {"rate(foo bar)", "1:10: parse error: unexpected identifier \"bar\""},
+      {"sum(1 +)", "1:8: parse error: unexpected \")\" in aggregation"},
+      {"sum(foo, ==)", "1:8: parse error: trailing commas not allowed in function call args"},
+      {"rate(foo,,)", "1:9: parse error: trailing commas not allowed in function call args"},
+      {"bar (!= 2.5)", "1:6: parse error: unexpected <op:!=>"},
       {"1e309",
        "1:1: parse error: error parsing number: strconv.ParseFloat: parsing \"1e309\": value out "
        "of range"},
