@@ -1,0 +1,93 @@
+// The Gorilla XOR chunk codec (Pelkonen et al., VLDB 2015), bit-compatible with
+// Prometheus' chunkenc.XORChunk: delta-of-delta timestamps in prefix-coded buckets,
+// values XORed with their predecessor with leading/trailing-zero windows.
+// Layout, bucket widths and a worked example: docs/format/chunks.md.
+//
+// Pure codec, no I/O. Every float64 bit pattern round-trips exactly (stale NaN,
+// other NaN payloads, ±Inf, -0.0, subnormals), because values are handled as bits.
+//
+// Chunk-cut policy (the head's contract, not enforced here): the head cuts a chunk at
+// 120 samples or when a sample crosses the chunk's 2 h-aligned time range, as
+// Prometheus does; this codec itself holds up to 65535 samples.
+//
+// Thread-safety: none. The head copies bytes() under its series lock to read an
+// open chunk concurrently with appends.
+#ifndef CAIRN_TSDB_CHUNK_XOR_CHUNK_H_
+#define CAIRN_TSDB_CHUNK_XOR_CHUNK_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "tsdb/chunk/bit_stream.h"
+#include "tsdb/chunk/sample_iterator.h"
+
+namespace cairn {
+
+class XorChunkEncoder {
+ public:
+  XorChunkEncoder() { Reset(); }
+
+  void Reset();
+  // REQUIRES: t >= max_time() (callers refuse out-of-order samples);
+  // num_samples() < 65535.
+  void Append(int64_t t, double v);
+
+  uint16_t num_samples() const { return num_samples_; }
+  int64_t min_time() const { return min_time_; }  // undefined when empty
+  int64_t max_time() const { return t_; }         // undefined when empty
+  // A complete, decodable encoding of everything appended so far.
+  std::string_view bytes() const { return w_.bytes(); }
+  size_t size_bytes() const { return w_.bytes().size(); }
+
+ private:
+  void WriteValue(uint64_t bits);
+
+  BitWriter w_;
+  uint16_t num_samples_ = 0;
+  int64_t min_time_ = 0;
+  int64_t t_ = 0;
+  uint64_t t_delta_ = 0;
+  uint64_t v_bits_ = 0;
+  uint8_t leading_ = 0xff;  // 0xff: no window yet
+  uint8_t trailing_ = 0;
+};
+
+class XorChunkIterator final : public SampleIterator {
+ public:
+  XorChunkIterator() = default;
+  explicit XorChunkIterator(std::string_view bytes) { Reset(bytes); }
+
+  // Starts over on `bytes`, which must outlive the iteration. Allocates nothing.
+  void Reset(std::string_view bytes);
+
+  bool Next() override;
+  bool Seek(int64_t t) override;
+  int64_t t() const override { return t_; }
+  double v() const override;
+  absl::Status status() const override;
+
+ private:
+  bool Fail();
+
+  BitReader r_;
+  uint16_t total_ = 0;
+  uint16_t read_ = 0;
+  int64_t t_ = 0;
+  uint64_t t_delta_ = 0;
+  uint64_t v_bits_ = 0;
+  uint8_t leading_ = 0;
+  uint8_t trailing_ = 0;
+  uint16_t failed_at_ = 0;
+  bool window_ = false;  // a leading/trailing window has been read
+  bool corrupt_ = false;
+  bool short_header_ = false;
+};
+
+// The sample count of an encoding, from its header; kDataLoss when too short.
+absl::StatusOr<uint16_t> XorChunkNumSamples(std::string_view bytes);
+
+}  // namespace cairn
+
+#endif  // CAIRN_TSDB_CHUNK_XOR_CHUNK_H_
