@@ -675,13 +675,7 @@ class Parser {
       if (negative) ts = -ts;
       end = num.end();
     }
-    ModifierTarget target = TargetOf(*e);
-    if (target.at == nullptr) {
-      AddError(e->pos.start,
-               "@ modifier must be preceded by an instant vector selector or range vector "
-               "selector or a subquery");
-      return e;
-    }
+    // Prometheus checks the bounds before the target.
     if (kind == AtKind::kTimestamp &&
         (std::isinf(ts) || std::isnan(ts) ||
          ts >= static_cast<double>(std::numeric_limits<int64_t>::max()) ||
@@ -690,13 +684,25 @@ class Parser {
       std::string shown = std::isfinite(ts) ? absl::StrFormat("%f", ts) : FormatFloat(ts);
       AddError(e->pos.start, "timestamp out of bounds for @ modifier: " + shown);
     }
+    ModifierTarget target = TargetOf(*e);
+    if (target.at == nullptr) {
+      AddError(e->pos.start,
+               "@ modifier must be preceded by an instant vector selector or range vector "
+               "selector or a subquery");
+      return e;
+    }
     if (*target.at != AtKind::kNone) {
       AddError(e->pos.start, "@ <timestamp> may not be set multiple times");
       return e;
     }
     *target.at = kind;
     if (kind == AtKind::kTimestamp && std::isfinite(ts)) {
-      *target.at_ms = static_cast<int64_t>(std::round(ts * 1000.0));
+      // Clamped: a cast of an out-of-range double is undefined behaviour.
+      double ms = std::round(ts * 1000.0);
+      constexpr double kMax = 9.2233720368547748e18;  // largest double below 2^63
+      *target.at_ms = ms >= kMax    ? std::numeric_limits<int64_t>::max()
+                      : ms <= -kMax ? std::numeric_limits<int64_t>::min()
+                                    : static_cast<int64_t>(ms);
     }
     e->pos.end = end;
     return e;

@@ -375,6 +375,7 @@ TEST(ParserTest, Errors) {
       {"foo @ +Inf", "1:1: parse error: timestamp out of bounds for @ modifier: +Inf"},
       {"foo @ -Inf", "1:1: parse error: timestamp out of bounds for @ modifier: -Inf"},
       {"foo @ NaN", "1:1: parse error: timestamp out of bounds for @ modifier: NaN"},
+      {"\"s\" @ NaN", "1:1: parse error: timestamp out of bounds for @ modifier: NaN"},
       {"foo @ 1 @ 2", "1:1: parse error: @ <timestamp> may not be set multiple times"},
       {"foo @ start() @ end()", "1:1: parse error: @ <timestamp> may not be set multiple times"},
       {"foo @ 1 offset 1m @ 2", "1:1: parse error: @ <timestamp> may not be set multiple times"},
