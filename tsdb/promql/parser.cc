@@ -934,7 +934,7 @@ class Parser {
 
   // --- type checking (parse.go checkAST) ---
 
-  void ExpectType(const Expr& e, ValueType want, std::string_view context) {
+  void ExpectType(Expr& e, ValueType want, std::string_view context) {
     ValueType got = Check(e);
     if (got != want) {
       AddError(e.pos.start,
@@ -953,7 +953,9 @@ class Parser {
     return p;
   }
 
-  ValueType Check(const Expr& node) {
+  // Mutates only BinaryExpr matching (set operators become many-to-many, and
+  // matching is dropped unless both sides are instant vectors).
+  ValueType Check(Expr& node) {
     ValueType typ = node.type();
     switch (node.kind) {
       case ExprKind::kAggregate: {
@@ -969,7 +971,7 @@ class Parser {
         break;
       }
       case ExprKind::kBinary: {
-        auto& b = const_cast<BinaryExpr&>(node.As<BinaryExpr>());
+        auto& b = node.As<BinaryExpr>();
         ValueType lt = Check(*b.lhs);
         ValueType rt = Check(*b.rhs);
         if (b.return_bool && !IsComparison(b.op)) {
