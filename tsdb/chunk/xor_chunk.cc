@@ -90,9 +90,8 @@ void XorChunkEncoder::Append(int64_t t, double v) {
   t_ = t;
   v_bits_ = bits;
   ++num_samples_;
-  std::string* b = w_.mutable_bytes();
-  (*b)[0] = static_cast<char>(num_samples_ >> 8);
-  (*b)[1] = static_cast<char>(num_samples_);
+  w_.SetByte(0, static_cast<uint8_t>(num_samples_ >> 8));
+  w_.SetByte(1, static_cast<uint8_t>(num_samples_));
 }
 
 void XorChunkEncoder::WriteValue(uint64_t bits) {

@@ -1,0 +1,92 @@
+// Gorilla chunk encode/decode speed and size on a realistic mix (issue #2): counters
+// growing by varying amounts with occasional resets, gauges with 2-3 decimals,
+// constants; 15 s interval with a few ms of jitter; 120 samples per chunk.
+#include <random>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "tsdb/chunk/xor_chunk.h"
+#include "tsdb/model/sample.h"
+
+namespace cairn {
+namespace {
+
+enum Kind { kCounter, kGauge, kConstant, kMix };
+
+std::vector<std::vector<Sample>> MakeChunks(Kind kind, int chunks) {
+  std::mt19937_64 rng(1);
+  std::vector<std::vector<Sample>> out(chunks);
+  for (int c = 0; c < chunks; ++c) {
+    Kind k = kind == kMix ? static_cast<Kind>(c % 3) : kind;
+    int64_t t = 1700000000000LL;
+    double v = static_cast<double>(rng() % 1000);
+    for (int i = 0; i < 120; ++i) {
+      t += 15000 + static_cast<int64_t>(rng() % 7) - 3;
+      switch (k) {
+        case kCounter:
+          v = (rng() % 500 == 0) ? 0 : v + static_cast<double>(rng() % 100);
+          break;
+        case kGauge:
+          v = static_cast<double>(static_cast<int64_t>(rng() % 100000)) / 100.0;
+          break;
+        default:
+          break;
+      }
+      out[c].push_back({t, v});
+    }
+  }
+  return out;
+}
+
+void BM_Encode(benchmark::State& state) {
+  auto chunks = MakeChunks(static_cast<Kind>(state.range(0)), 256);
+  XorChunkEncoder enc;
+  size_t bytes = 0, samples = 0;
+  for (auto _ : state) {
+    bytes = samples = 0;
+    for (const auto& c : chunks) {
+      enc.Reset();
+      for (const Sample& s : c) enc.Append(s.t, s.v);
+      bytes += enc.size_bytes();
+      samples += c.size();
+      benchmark::DoNotOptimize(enc.bytes().data());
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * samples);
+  state.counters["bytes_per_sample"] = static_cast<double>(bytes) / samples;
+  state.counters["ns_per_sample"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * samples),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert, benchmark::Counter::kIs1000);
+}
+
+void BM_Decode(benchmark::State& state) {
+  auto chunks = MakeChunks(static_cast<Kind>(state.range(0)), 256);
+  std::vector<std::string> encoded;
+  size_t samples = 0;
+  for (const auto& c : chunks) {
+    XorChunkEncoder enc;
+    for (const Sample& s : c) enc.Append(s.t, s.v);
+    encoded.emplace_back(enc.bytes());
+    samples += c.size();
+  }
+  XorChunkIterator it;
+  for (auto _ : state) {
+    double sum = 0;
+    for (const auto& e : encoded) {
+      it.Reset(e);
+      while (it.Next()) sum += it.v();
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(state.iterations() * samples);
+  state.counters["ns_per_sample"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * samples),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert, benchmark::Counter::kIs1000);
+}
+
+// Arg: 0 counter, 1 gauge, 2 constant, 3 mix.
+BENCHMARK(BM_Encode)->DenseRange(0, 3);
+BENCHMARK(BM_Decode)->DenseRange(0, 3);
+
+}  // namespace
+}  // namespace cairn
