@@ -618,6 +618,19 @@ TEST(ParserTest, ParseMetricSelector) {
   EXPECT_EQ((*m)[0].type(), MatchType::kRegexMatch);
   EXPECT_FALSE(ParseMetricSelector("foo + bar").ok());
   EXPECT_FALSE(ParseMetricSelector("rate(foo[5m])").ok());
+  // Texts from Prometheus 2.42's /api/v1/series match[] errors.
+  EXPECT_EQ(ParseMetricSelector("foo + bar").status().message(),
+            "1:5: parse error: unexpected <op:+>");
+  EXPECT_EQ(ParseMetricSelector("rate(foo[5m])").status().message(),
+            "1:5: parse error: unexpected \"(\"");
+  EXPECT_EQ(ParseMetricSelector("foo[5m]").status().message(),
+            "1:4: parse error: unexpected \"[\"");
+  EXPECT_EQ(ParseMetricSelector("foo offset 5m").status().message(),
+            "1:5: parse error: unexpected <offset>");
+  EXPECT_EQ(ParseMetricSelector("1").status().message(),
+            "1:1: parse error: unexpected number \"1\"");
+  EXPECT_TRUE(ParseMetricSelector("sum").ok());
+  EXPECT_TRUE(ParseMetricSelector("{}").ok());  // the HTTP layer refuses empty selectors
   EXPECT_EQ(ParseMetricSelector("foo{").status().message(),
             "1:5: parse error: unexpected end of input inside braces");
 }
