@@ -261,8 +261,8 @@ std::string Unquote(std::string_view s) {
 bool ParseNumber(std::string_view s, double* out, bool* range_error) {
   *range_error = false;
   std::string str(s);
-  if (!str.empty() && str[0] == '0' && str.size() > 1 &&
-      str.find_first_of(".eEpP") == std::string::npos) {
+  bool hex = str.size() > 1 && str[0] == '0' && (str[1] == 'x' || str[1] == 'X');
+  if (hex || (str.size() > 1 && str[0] == '0' && str.find_first_of(".eEpP") == std::string::npos)) {
     const char* p = str.c_str();
     int base = 8;
     if (str[1] == 'x' || str[1] == 'X') {
