@@ -712,6 +712,98 @@ TEST(ParserTest, FunctionTable) {
   EXPECT_EQ(LookupFunction("label_join")->variadic, -1);
 }
 
+// Random token soup must never crash the parser, and whatever parses must
+// print to a canonical form that parses back to itself.
+TEST(ParserTest, RandomTokenSequencesRoundTrip) {
+  const char* tokens[] = {"foo",
+                          "bar:baz",
+                          "sum",
+                          "rate",
+                          "abs",
+                          "label_join",
+                          "(",
+                          ")",
+                          "[5m]",
+                          "[5m:]",
+                          "[1h:1m]",
+                          "{a=\"b\"}",
+                          "{a!~\"x\",}",
+                          "{}",
+                          "offset 5m",
+                          "offset -1h",
+                          "@ 10",
+                          "@ start()",
+                          "by (a)",
+                          "without ()",
+                          "on(a)",
+                          "ignoring(a, b)",
+                          "group_left",
+                          "group_right(c)",
+                          "bool",
+                          "+",
+                          "-",
+                          "*",
+                          "/",
+                          "^",
+                          "==",
+                          "!=",
+                          "<",
+                          ">=",
+                          "and",
+                          "or",
+                          "unless",
+                          "atan2",
+                          "1",
+                          "0x10",
+                          ".5",
+                          "Inf",
+                          "NaN",
+                          "\"s\"",
+                          "'t'",
+                          "`r`",
+                          ",",
+                          "topk",
+                          "count_values",
+                          "quantile",
+                          "[",
+                          "]",
+                          ":",
+                          "5m",
+                          "{",
+                          "}",
+                          "#c\n",
+                          "\n",
+                          "@",
+                          "\"\\x41\"",
+                          "'\\u00e9'"};
+  uint64_t seed = 42;
+  auto next = [&seed](uint64_t n) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % n;
+  };
+  int parsed = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string q;
+    int n = 1 + static_cast<int>(next(12));
+    for (int k = 0; k < n; ++k) {
+      q += tokens[next(std::size(tokens))];
+      if (next(2) == 0) q += " ";
+    }
+    auto e = ParseExpr(q);
+    if (!e.ok()) {
+      EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument) << q;
+      EXPECT_NE(std::string(e.status().message()).find("parse error: "), std::string::npos) << q;
+      continue;
+    }
+    ++parsed;
+    std::string canon = ToString(**e);
+    auto again = ParseExpr(canon);
+    ASSERT_TRUE(again.ok()) << q << " -> " << canon << ": " << again.status();
+    EXPECT_EQ(ToString(**again), canon) << q;
+  }
+  EXPECT_GT(parsed, 500);
+}
+
 // Every expression of the upstream engine scripts must parse (eval_fail ones may
 // fail at parse or eval time, so they are only run for crashes).
 TEST(ParserTest, UpstreamTestScriptsParse) {
