@@ -1,0 +1,122 @@
+// Head: the in-memory block that takes every new sample. It owns the series map
+// (stripe_series.h), the label postings used to select series, and the WAL that makes
+// committed samples durable; it is appendable (head_appender.cc) and queryable
+// (head_querier.cc) and, at block cuts, yields its chunks in label order for the block
+// writer (ForEachSeriesChunks) and drops them (Truncate).
+//
+// Durability (once tsdb/wal lands): Commit() is to log new series and then the batch's
+// samples in one WAL write, fsync it, and only then make the samples visible; Open()
+// is to replay the last checkpoint and the segments after it. Today the head runs
+// WAL-less only (see Open()).
+//
+// Thread-safety: all methods may run concurrently, except that Truncate() must not run
+// while an Appender holds uncommitted samples for series it may remove (the DB cuts
+// blocks from one background thread that excludes appenders, as Prometheus does).
+//
+//   auto head = Head::Open(fs, /*wal_dir=*/"", HeadOptions{});
+//   auto app = (*head)->NewAppender();
+//   app->Append(0, labels, t, v); app->Commit();
+#ifndef CAIRN_TSDB_HEAD_HEAD_H_
+#define CAIRN_TSDB_HEAD_HEAD_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "tsdb/head/mem_series.h"
+#include "tsdb/head/stripe_series.h"
+#include "tsdb/io/file_system.h"
+#include "tsdb/storage/append_error.h"
+#include "tsdb/storage/appender.h"
+#include "tsdb/storage/querier.h"
+
+namespace cairn::head {
+
+struct HeadOptions {
+  int64_t chunk_range_ms = 2 * 3600 * 1000;
+  size_t num_stripes = StripeSeries::kDefaultStripes;
+};
+
+class Head final : public storage::Appendable, public storage::Queryable {
+ public:
+  // Opens a head; `wal_dir` empty means no WAL. The WAL module has not landed yet, so
+  // a non-empty `wal_dir` is refused with kUnimplemented for now.
+  static absl::StatusOr<std::unique_ptr<Head>> Open(io::FileSystem* fs, std::string wal_dir,
+                                                    HeadOptions options);
+  ~Head() override;
+
+  std::unique_ptr<storage::Appender> NewAppender() override;
+  absl::StatusOr<std::unique_ptr<storage::Querier>> NewQuerier(int64_t mint, int64_t maxt) override;
+
+  // Drops every chunk wholly before min_time_ms, removes series left empty (and their
+  // postings) and refuses later samples older than min_time_ms (kTooOld).
+  absl::Status Truncate(int64_t min_time_ms);
+
+  // For the block writer: calls fn for each series, in label order, that has closed
+  // chunks within [mint, maxt), with those chunks. Chunks are borrowed for the call.
+  absl::Status ForEachSeriesChunks(
+      int64_t mint, int64_t maxt,
+      const std::function<absl::Status(const Labels&, const std::vector<ChunkView>&)>& fn);
+
+  // Stats.
+  size_t num_series() const { return series_.size(); }
+  int64_t num_chunks() const { return num_chunks_.load(std::memory_order_relaxed); }
+  int64_t min_time() const { return min_time_.load(std::memory_order_relaxed); }
+  int64_t max_time() const { return max_time_.load(std::memory_order_relaxed); }
+  int64_t min_valid_time() const { return min_valid_time_.load(std::memory_order_relaxed); }
+  int64_t samples_appended() const { return samples_appended_.load(std::memory_order_relaxed); }
+  int64_t rejected(storage::RejectReason r) const {
+    return rejected_[static_cast<int>(r)].load(std::memory_order_relaxed);
+  }
+  // Sum of MemSeries::HeapBytes over all series.
+  size_t SeriesHeapBytes() const;
+
+  const HeadOptions& options() const { return options_; }
+
+ private:
+  friend class HeadAppender;
+  friend class HeadQuerier;
+
+  Head(io::FileSystem* fs, std::string wal_dir, HeadOptions options);
+
+  void CountReject(storage::RejectReason r, int64_t n = 1) {
+    rejected_[static_cast<int>(r)].fetch_add(n, std::memory_order_relaxed);
+  }
+  // Widens [min_time_, max_time_] to include [mint, maxt].
+  void UpdateTimeRange(int64_t mint, int64_t maxt);
+  // Adds a new series' labels to the postings.
+  void IndexSeries(const MemSeries& s);
+  // Refs of the series matching `matchers`, sorted.
+  absl::StatusOr<std::vector<uint64_t>> SelectRefs(const std::vector<Matcher>& matchers) const;
+
+  io::FileSystem* const fs_;
+  const std::string wal_dir_;
+  const HeadOptions options_;
+
+  StripeSeries series_;
+
+  // Label postings: name -> value -> sorted refs. A stand-in for index::MemPostings
+  // until that module lands; SelectRefs() is the only reader.
+  using ValuePostings = absl::flat_hash_map<std::string, std::vector<uint64_t>>;
+  mutable absl::Mutex postings_mu_;
+  absl::flat_hash_map<std::string, ValuePostings> postings_ ABSL_GUARDED_BY(postings_mu_);
+
+  std::atomic<int64_t> num_chunks_{0};
+  std::atomic<int64_t> min_time_{INT64_MAX};
+  std::atomic<int64_t> max_time_{INT64_MIN};
+  std::atomic<int64_t> min_valid_time_{INT64_MIN};
+  std::atomic<int64_t> samples_appended_{0};
+  std::array<std::atomic<int64_t>, storage::kRejectReasonCount> rejected_{};
+};
+
+}  // namespace cairn::head
+
+#endif  // CAIRN_TSDB_HEAD_HEAD_H_

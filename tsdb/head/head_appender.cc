@@ -1,0 +1,131 @@
+#include "tsdb/head/head_appender.h"
+
+#include "absl/strings/str_cat.h"
+#include "tsdb/storage/append_error.h"
+#include "tsdb/util/absl_compat.h"
+
+namespace cairn::head {
+
+using storage::RejectedSampleError;
+using storage::RejectReason;
+
+std::unique_ptr<storage::Appender> Head::NewAppender() {
+  return std::make_unique<HeadAppender>(this);
+}
+
+absl::Status HeadAppender::ValidateLabels(const Labels& labels) const {
+  if (labels.empty()) {
+    return RejectedSampleError(RejectReason::kInvalidLabels, labels, 0, "empty label set");
+  }
+  std::string_view metric = labels.MetricName();
+  if (metric.empty()) {
+    return RejectedSampleError(RejectReason::kInvalidLabels, labels, 0, "missing metric name");
+  }
+  if (!IsValidMetricName(metric)) {
+    return RejectedSampleError(RejectReason::kInvalidLabels, labels, 0,
+                               absl::StrCat("invalid metric name \"", Sv(metric), "\""));
+  }
+  // Labels keeps names sorted and unique, so a duplicate shows as equal neighbours
+  // only if it was built unchecked (FromEncoded); check both anyway.
+  std::string_view prev;
+  bool first = true;
+  for (const Label& l : labels) {
+    if (l.name != kMetricNameLabel && !IsValidLabelName(l.name)) {
+      return RejectedSampleError(RejectReason::kInvalidLabels, labels, 0,
+                                 absl::StrCat("invalid label name \"", Sv(l.name), "\""));
+    }
+    if (!first && l.name <= prev) {
+      return RejectedSampleError(RejectReason::kInvalidLabels, labels, 0,
+                                 absl::StrCat("duplicate label name \"", Sv(l.name), "\""));
+    }
+    prev = l.name;
+    first = false;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<storage::SeriesRef> HeadAppender::Append(storage::SeriesRef ref,
+                                                        const Labels& labels, int64_t t_ms,
+                                                        double value) {
+  MemSeries* s = ref != 0 ? head_->series_.GetByRef(ref) : nullptr;
+  // A ref from an earlier head (or a truncated series) must not hit a different series.
+  if (s != nullptr && !labels.empty() && !(s->labels() == labels)) s = nullptr;
+  if (s == nullptr) {
+    s = head_->series_.GetByLabels(labels);
+    if (s == nullptr) {
+      absl::Status st = ValidateLabels(labels);
+      if (!st.ok()) {
+        head_->CountReject(RejectReason::kInvalidLabels);
+        return st;
+      }
+      auto [created, is_new] = head_->series_.GetOrCreate(labels);
+      s = created;
+      if (is_new) head_->IndexSeries(*s);
+    }
+  }
+  if (t_ms < head_->min_valid_time()) {
+    head_->CountReject(RejectReason::kTooOld);
+    return RejectedSampleError(
+        RejectReason::kTooOld, s->labels(), t_ms,
+        absl::StrCat("older than the head's lower bound ", head_->min_valid_time()));
+  }
+  AppendCheck check;
+  {
+    absl::MutexLock l(&s->mu());
+    check = s->Check(t_ms, value);
+  }
+  switch (check) {
+    case AppendCheck::kOk:
+      pending_.push_back(Pending{s, t_ms, value});
+      break;
+    case AppendCheck::kIdentical:
+      break;
+    case AppendCheck::kOutOfOrder:
+      head_->CountReject(RejectReason::kOutOfOrder);
+      return RejectedSampleError(RejectReason::kOutOfOrder, s->labels(), t_ms,
+                                 "older than the newest sample of the series");
+    case AppendCheck::kDuplicate:
+      head_->CountReject(RejectReason::kDuplicate);
+      return RejectedSampleError(RejectReason::kDuplicate, s->labels(), t_ms,
+                                 "same timestamp as the newest sample, different value");
+  }
+  return s->ref();
+}
+
+absl::Status HeadAppender::Commit() {
+  int64_t appended = 0, chunks_cut = 0, ooo = 0, dup = 0;
+  int64_t mint = INT64_MAX, maxt = INT64_MIN;
+  for (const Pending& p : pending_) {
+    absl::MutexLock l(&p.series->mu());
+    switch (p.series->Check(p.t, p.v)) {
+      case AppendCheck::kOk:
+        break;
+      case AppendCheck::kIdentical:
+        continue;
+      case AppendCheck::kOutOfOrder:
+        ++ooo;
+        continue;
+      case AppendCheck::kDuplicate:
+        ++dup;
+        continue;
+    }
+    bool was_empty = p.series->open_chunk().num_samples() == 0;
+    if (p.series->Append(p.t, p.v, head_->options_.chunk_range_ms) || was_empty) ++chunks_cut;
+    ++appended;
+    mint = std::min(mint, p.t);
+    maxt = std::max(maxt, p.t);
+  }
+  pending_.clear();
+  if (ooo) head_->CountReject(RejectReason::kOutOfOrder, ooo);
+  if (dup) head_->CountReject(RejectReason::kDuplicate, dup);
+  if (appended) {
+    head_->samples_appended_.fetch_add(appended, std::memory_order_relaxed);
+    head_->num_chunks_.fetch_add(chunks_cut, std::memory_order_relaxed);
+    head_->UpdateTimeRange(mint, maxt);
+  }
+  return absl::OkStatus();
+}
+
+void HeadAppender::Rollback() { pending_.clear(); }
+
+}  // namespace cairn::head

@@ -1,0 +1,44 @@
+// HeadAppender: the storage::Appender of a Head. Append() validates a sample against
+// its series' newest committed sample and the head's lower bound and queues it;
+// Commit() re-checks each queued sample under its series' lock (another appender may
+// have committed to the same series meanwhile), applies it, and counts refusals.
+//
+// Allocation: the pending vector is kept across batches, and a known ref skips the
+// label lookup, so steady-state appends to existing series allocate nothing.
+// Thread-safety: one thread per appender (storage::Appender).
+#ifndef CAIRN_TSDB_HEAD_HEAD_APPENDER_H_
+#define CAIRN_TSDB_HEAD_HEAD_APPENDER_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "tsdb/head/head.h"
+#include "tsdb/head/mem_series.h"
+#include "tsdb/storage/appender.h"
+
+namespace cairn::head {
+
+class HeadAppender final : public storage::Appender {
+ public:
+  explicit HeadAppender(Head* head) : head_(head) {}
+
+  absl::StatusOr<storage::SeriesRef> Append(storage::SeriesRef ref, const Labels& labels,
+                                            int64_t t_ms, double value) override;
+  absl::Status Commit() override;
+  void Rollback() override;
+
+ private:
+  struct Pending {
+    MemSeries* series;
+    int64_t t;
+    double v;
+  };
+  absl::Status ValidateLabels(const Labels& labels) const;
+
+  Head* const head_;
+  std::vector<Pending> pending_;
+};
+
+}  // namespace cairn::head
+
+#endif  // CAIRN_TSDB_HEAD_HEAD_APPENDER_H_

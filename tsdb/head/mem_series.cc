@@ -1,0 +1,90 @@
+#include "tsdb/head/mem_series.h"
+
+#include <bit>
+#include <cstring>
+
+namespace cairn::head {
+namespace {
+
+// Floor division so negative timestamps align to the window they fall in.
+int64_t WindowEnd(int64_t t, int64_t range) {
+  int64_t q = t / range;
+  if (t % range != 0 && t < 0) --q;
+  return (q + 1) * range;
+}
+
+}  // namespace
+
+AppendCheck MemSeries::Check(int64_t t, double v) const {
+  if (last_t_ == INT64_MIN || t > last_t_) return AppendCheck::kOk;
+  if (t < last_t_) return AppendCheck::kOutOfOrder;
+  return std::bit_cast<uint64_t>(v) == std::bit_cast<uint64_t>(last_v_) ? AppendCheck::kIdentical
+                                                                        : AppendCheck::kDuplicate;
+}
+
+bool MemSeries::Append(int64_t t, double v, int64_t chunk_range_ms) {
+  bool cut = false;
+  if (open_.num_samples() > 0 && (open_.num_samples() >= kSamplesPerChunk || t >= open_end_)) {
+    CloseOpenChunk();
+    cut = true;
+  }
+  if (open_.num_samples() == 0) open_end_ = WindowEnd(t, chunk_range_ms);
+  open_.Append(t, v);
+  last_t_ = t;
+  last_v_ = v;
+  return cut;
+}
+
+void MemSeries::CloseOpenChunk() {
+  if (open_.num_samples() == 0) return;
+  std::string_view b = open_.bytes();
+  ClosedChunk c;
+  c.data.reset(new char[b.size()]);
+  std::memcpy(c.data.get(), b.data(), b.size());
+  c.size_bytes = static_cast<uint32_t>(b.size());
+  c.num_samples = open_.num_samples();
+  c.min_time = open_.min_time();
+  c.max_time = open_.max_time();
+  if (closed_.size() == closed_.capacity()) closed_.reserve(closed_.size() + 2);
+  closed_.push_back(std::move(c));
+  open_.Reset();
+}
+
+int64_t MemSeries::min_time() const {
+  if (!closed_.empty()) return closed_.front().min_time;
+  if (open_.num_samples() > 0) return open_.min_time();
+  return INT64_MAX;
+}
+
+void MemSeries::SnapshotChunks(int64_t mint, int64_t maxt, std::vector<std::string>* out) const {
+  for (const ClosedChunk& c : closed_) {
+    if (c.max_time < mint || c.min_time > maxt) continue;
+    out->emplace_back(c.bytes());
+  }
+  if (open_.num_samples() > 0 && open_.max_time() >= mint && open_.min_time() <= maxt) {
+    out->emplace_back(open_.bytes());
+  }
+}
+
+int MemSeries::TruncateBefore(int64_t min_time_ms) {
+  size_t n = 0;
+  while (n < closed_.size() && closed_[n].max_time < min_time_ms) ++n;
+  closed_.erase(closed_.begin(), closed_.begin() + n);
+  int dropped = static_cast<int>(n);
+  if (closed_.empty() && open_.num_samples() > 0 && open_.max_time() < min_time_ms) {
+    open_.Reset();
+    ++dropped;
+  }
+  if (closed_.empty()) closed_.shrink_to_fit();
+  return dropped;
+}
+
+size_t MemSeries::HeapBytes() const {
+  size_t n = labels_.ByteSize() > 15 ? labels_.ByteSize() : 0;
+  n += closed_.capacity() * sizeof(ClosedChunk);
+  for (const ClosedChunk& c : closed_) n += c.size_bytes;
+  n += open_.size_bytes();
+  return n;
+}
+
+}  // namespace cairn::head
