@@ -1,0 +1,161 @@
+#include "tsdb/wal/record.h"
+
+#include <bit>
+
+#include "absl/strings/str_cat.h"
+#include "tsdb/util/absl_compat.h"
+#include "tsdb/util/coding.h"
+
+namespace cairn::wal {
+namespace {
+
+// Upper bound on entries in one record, against absurd counts in corrupt input
+// (a count is checked against the bytes left before anything is reserved, too).
+constexpr uint64_t kMaxEntries = 1 << 26;
+
+absl::Status Malformed(std::string_view what, std::string_view detail) {
+  return absl::DataLossError(absl::StrCat("malformed ", Sv(what), " record: ", Sv(detail)));
+}
+
+absl::Status CheckType(std::string_view* rec, RecordType want, std::string_view what) {
+  uint8_t type;
+  if (!GetByte(rec, &type)) return Malformed(what, "empty");
+  if (type != static_cast<uint8_t>(want)) {
+    return Malformed(what, absl::StrCat("type byte ", type));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void EncodeSeries(const std::vector<SeriesRecord>& series, std::string* out) {
+  out->push_back(static_cast<char>(RecordType::kSeries));
+  PutVarint64(out, series.size());
+  for (const SeriesRecord& s : series) {
+    PutVarint64(out, s.ref);
+    PutLengthPrefixed(out, s.labels.encoded());
+  }
+}
+
+void EncodeSamples(const std::vector<SampleRecord>& samples, std::string* out) {
+  out->push_back(static_cast<char>(RecordType::kSamples));
+  PutVarint64(out, samples.size());
+  if (samples.empty()) return;
+  const uint64_t ref0 = samples[0].ref;
+  const int64_t t0 = samples[0].t;
+  PutVarint64(out, ref0);
+  PutSignedVarint64(out, t0);
+  for (const SampleRecord& s : samples) {
+    PutSignedVarint64(out, static_cast<int64_t>(s.ref - ref0));
+    PutSignedVarint64(out,
+                      static_cast<int64_t>(static_cast<uint64_t>(s.t) - static_cast<uint64_t>(t0)));
+    PutBigEndian64(out, std::bit_cast<uint64_t>(s.v));
+  }
+}
+
+void EncodeTombstones(const std::vector<TombstoneRecord>& tombstones, std::string* out) {
+  out->push_back(static_cast<char>(RecordType::kTombstones));
+  PutVarint64(out, tombstones.size());
+  for (const TombstoneRecord& t : tombstones) {
+    PutVarint64(out, t.ref);
+    PutVarint64(out, t.intervals.size());
+    for (const Interval& iv : t.intervals) {
+      PutSignedVarint64(out, iv.mint);
+      PutSignedVarint64(out, iv.maxt);
+    }
+  }
+}
+
+absl::StatusOr<RecordType> PeekRecordType(std::string_view rec) {
+  if (rec.empty()) return absl::DataLossError("empty wal record");
+  uint8_t t = static_cast<uint8_t>(rec[0]);
+  if (t < 1 || t > 3) return absl::DataLossError(absl::StrCat("unknown wal record type ", t));
+  return static_cast<RecordType>(t);
+}
+
+absl::Status DecodeSeries(std::string_view rec, std::vector<SeriesRecord>* out) {
+  out->clear();
+  if (absl::Status s = CheckType(&rec, RecordType::kSeries, "series"); !s.ok()) return s;
+  uint64_t n;
+  // Each entry takes at least 2 bytes.
+  if (!GetVarint64(&rec, &n) || n > kMaxEntries || n > rec.size() / 2) {
+    return Malformed("series", "bad count");
+  }
+  out->reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t ref;
+    std::string_view enc;
+    if (!GetVarint64(&rec, &ref) || !GetLengthPrefixed(&rec, &enc)) {
+      return Malformed("series", absl::StrCat("truncated at entry ", i));
+    }
+    Labels ls;
+    if (!Labels::DecodeChecked(enc, &ls)) {
+      return Malformed("series", absl::StrCat("invalid labels for ref ", ref));
+    }
+    out->push_back({ref, std::move(ls)});
+  }
+  if (!rec.empty()) return Malformed("series", "trailing bytes");
+  return absl::OkStatus();
+}
+
+absl::Status DecodeSamples(std::string_view rec, std::vector<SampleRecord>* out) {
+  out->clear();
+  if (absl::Status s = CheckType(&rec, RecordType::kSamples, "samples"); !s.ok()) return s;
+  uint64_t n;
+  // Each sample takes at least 10 bytes.
+  if (!GetVarint64(&rec, &n) || n > kMaxEntries || n > rec.size() / 10) {
+    return Malformed("samples", "bad count");
+  }
+  if (n == 0) {
+    if (!rec.empty()) return Malformed("samples", "trailing bytes");
+    return absl::OkStatus();
+  }
+  uint64_t ref0;
+  int64_t t0;
+  if (!GetVarint64(&rec, &ref0) || !GetSignedVarint64(&rec, &t0)) {
+    return Malformed("samples", "truncated header");
+  }
+  out->reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    int64_t dref, dt;
+    uint64_t bits;
+    if (!GetSignedVarint64(&rec, &dref) || !GetSignedVarint64(&rec, &dt) ||
+        !GetBigEndian64(&rec, &bits)) {
+      return Malformed("samples", absl::StrCat("truncated at sample ", i));
+    }
+    out->push_back({ref0 + static_cast<uint64_t>(dref),
+                    static_cast<int64_t>(static_cast<uint64_t>(t0) + static_cast<uint64_t>(dt)),
+                    std::bit_cast<double>(bits)});
+  }
+  if (!rec.empty()) return Malformed("samples", "trailing bytes");
+  return absl::OkStatus();
+}
+
+absl::Status DecodeTombstones(std::string_view rec, std::vector<TombstoneRecord>* out) {
+  out->clear();
+  if (absl::Status s = CheckType(&rec, RecordType::kTombstones, "tombstones"); !s.ok()) return s;
+  uint64_t n;
+  if (!GetVarint64(&rec, &n) || n > kMaxEntries || n > rec.size() / 2) {
+    return Malformed("tombstones", "bad count");
+  }
+  out->reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    TombstoneRecord t;
+    uint64_t k;
+    if (!GetVarint64(&rec, &t.ref) || !GetVarint64(&rec, &k) || k > rec.size() / 2) {
+      return Malformed("tombstones", absl::StrCat("truncated at entry ", i));
+    }
+    for (uint64_t j = 0; j < k; ++j) {
+      Interval iv;
+      if (!GetSignedVarint64(&rec, &iv.mint) || !GetSignedVarint64(&rec, &iv.maxt)) {
+        return Malformed("tombstones", absl::StrCat("truncated at entry ", i));
+      }
+      t.intervals.push_back(iv);
+    }
+    out->push_back(std::move(t));
+  }
+  if (!rec.empty()) return Malformed("tombstones", "trailing bytes");
+  return absl::OkStatus();
+}
+
+}  // namespace cairn::wal
