@@ -79,6 +79,23 @@ TEST(RecordTest, SamplesRoundTripKeepsBits) {
   EXPECT_TRUE(out.empty());
 }
 
+// The worked example of docs/format/wal.md.
+TEST(RecordTest, DocumentedSamplesExample) {
+  const unsigned char bytes[] = {0x02, 0x01, 0x01, 0xD0, 0x0F, 0x00, 0x00, 0x3F,
+                                 0xF0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+  std::vector<SampleRecord> out;
+  ASSERT_TRUE(
+      DecodeSamples(std::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)), &out)
+          .ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].ref, 1u);
+  EXPECT_EQ(out[0].t, 1000);
+  EXPECT_EQ(out[0].v, 1.0);
+  std::string enc;
+  EncodeSamples({{1, 1000, 1.0}}, &enc);
+  EXPECT_EQ(enc, std::string(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
 TEST(RecordTest, TombstonesRoundTrip) {
   std::vector<TombstoneRecord> in = {{4, {{1, 2}, {-5, 100}}}, {6, {}}};
   std::string buf;
