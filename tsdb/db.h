@@ -1,0 +1,110 @@
+// DB: Cairn's storage engine as one object. It opens a data directory, owns the
+// in-memory head (with its WAL in dir/wal) and the immutable blocks (one dir/<ULID>
+// directory each), cuts the head into blocks, compacts them, enforces retention, and
+// builds merged queriers over head + blocks.
+//
+//   auto db = DB::Open("data", DbOptions{});
+//   auto app = (*db)->NewAppender();
+//   app->Append(0, labels, t, v); app->Commit();
+//   auto q = (*db)->NewQuerier(mint, maxt);
+//
+// Directory layout: docs/format/block.md. Thread-safety: every public method may be
+// called concurrently. A background thread (unless DbOptions::background is false)
+// calls Maintain() every DbOptions::maintenance_interval_ms.
+#ifndef CAIRN_TSDB_DB_H_
+#define CAIRN_TSDB_DB_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "tsdb/io/file_system.h"
+#include "tsdb/storage/appender.h"
+#include "tsdb/storage/querier.h"
+
+namespace cairn {
+
+namespace head {
+class Head;
+}
+namespace block {
+class Block;
+}
+
+struct DbOptions {
+  io::FileSystem* fs = io::FileSystem::Default();
+  // Width of a freshly cut block; the head is cut when it spans 1.5x this.
+  int64_t block_range_ms = 2 * 3600 * 1000;
+  // Compacted blocks grow 3x per level up to this width (Prometheus: 10% of
+  // retention, at most 31 days).
+  int64_t max_block_range_ms = 0;  // 0: min(retention / 10, 31d)
+  int64_t retention_ms = 15LL * 24 * 3600 * 1000;
+  int64_t retention_bytes = 0;  // 0: no size bound
+  bool background = true;
+  int64_t maintenance_interval_ms = 60 * 1000;
+};
+
+struct DbStats {
+  uint64_t blocks = 0;
+  uint64_t blocks_bytes = 0;
+  uint64_t head_series = 0;
+  uint64_t head_chunks = 0;
+  int64_t head_min_time_ms = 0;
+  int64_t head_max_time_ms = 0;
+  uint64_t compactions = 0;
+  uint64_t compaction_failures = 0;
+  uint64_t blocks_deleted_by_retention = 0;
+  uint64_t corrupt_blocks_skipped = 0;
+};
+
+class DB final : public storage::Appendable, public storage::Queryable {
+ public:
+  static absl::StatusOr<std::unique_ptr<DB>> Open(std::string dir, DbOptions opts);
+  ~DB() override;
+
+  std::unique_ptr<storage::Appender> NewAppender() override;
+  absl::StatusOr<std::unique_ptr<storage::Querier>> NewQuerier(int64_t mint, int64_t maxt) override;
+
+  // One round of background work: cut the head into blocks while it spans more than
+  // 1.5x the block range, compact blocks, apply retention. Safe to call any time.
+  absl::Status Maintain();
+  // Stops background work and closes the head and its WAL. Idempotent.
+  absl::Status Close();
+
+  DbStats stats() const;
+  const std::string& dir() const { return dir_; }
+  head::Head* head() const { return head_.get(); }
+
+ private:
+  DB(std::string dir, DbOptions opts);
+  absl::Status LoadBlocks();
+  absl::Status CutHead();
+  absl::Status ApplyRetention();
+  void BackgroundLoop();
+
+  const std::string dir_;
+  const DbOptions opts_;
+  std::unique_ptr<head::Head> head_;
+
+  mutable absl::Mutex mu_;
+  // Sorted by min time; queriers hold shared_ptrs so a block deleted by retention or
+  // replaced by compaction stays readable until its last querier is gone.
+  std::vector<std::shared_ptr<block::Block>> blocks_ ABSL_GUARDED_BY(mu_);
+  DbStats stats_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex maintain_mu_;  // serialises Maintain()
+
+  absl::Notification stop_;
+  std::thread background_;
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace cairn
+
+#endif  // CAIRN_TSDB_DB_H_
