@@ -1,13 +1,14 @@
-// The cairn server. Until the HTTP API lands it opens the data directory, logs what
-// it found and waits for SIGTERM/SIGINT, then closes cleanly.
+// The cairn server: parses flags, starts CairnServer (storage + HTTP API) and runs
+// until SIGTERM/SIGINT, then shuts down cleanly (in-flight requests finish, the WAL
+// is synced and closed).
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <string_view>
 
+#include "server/cairn_server.h"
 #include "server/flags.h"
-#include "tsdb/io/file_system.h"
 
 int main(int argc, char** argv) {
   absl::StatusOr<cairn::server::ServerFlags> flags = cairn::server::ParseServerFlags(argc, argv);
@@ -24,12 +25,11 @@ int main(int argc, char** argv) {
     std::printf("cairn, version 0.1.0\n");
     return 0;
   }
-  const std::string& data_dir = flags->storage_path;
-  if (absl::Status s = cairn::io::FileSystem::Default()->CreateDirs(data_dir); !s.ok()) {
+  cairn::server::CairnServer server(*flags);
+  if (absl::Status s = server.Start(); !s.ok()) {
     std::fprintf(stderr, "cairn: %s\n", std::string(s.message()).c_str());
     return 1;
   }
-  std::fprintf(stderr, "cairn: data directory %s ready; waiting for SIGTERM\n", data_dir.c_str());
 
   sigset_t set;
   sigemptyset(&set);
@@ -39,5 +39,6 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&set, &sig);
   std::fprintf(stderr, "cairn: received %s, shutting down\n", strsignal(sig));
+  server.Stop();
   return 0;
 }

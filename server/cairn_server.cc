@@ -1,0 +1,152 @@
+#include "server/cairn_server.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "server/api_util.h"
+#include "tsdb/storage/append_error.h"
+#include "tsdb/util/absl_compat.h"
+
+namespace cairn::server {
+namespace {
+
+constexpr char kVersion[] = "0.1.0";
+
+}  // namespace
+
+CairnServer::CairnServer(ServerFlags flags) : flags_(std::move(flags)) {}
+
+CairnServer::~CairnServer() { Stop(); }
+
+absl::Status CairnServer::Start() {
+  DbOptions db_opts;
+  absl::StatusOr<int64_t> retention = ParsePrometheusDuration(flags_.retention_time);
+  if (!retention.ok()) return retention.status();
+  db_opts.retention_ms = *retention;
+  absl::StatusOr<int64_t> retention_bytes = ParseByteSize(flags_.retention_size);
+  if (!retention_bytes.ok()) return retention_bytes.status();
+  db_opts.retention_bytes = *retention_bytes;
+  absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(flags_.storage_path, db_opts);
+  if (!db.ok()) {
+    return absl::Status(db.status().code(), absl::StrCat("opening storage at ", flags_.storage_path,
+                                                         ": ", db.status().message()));
+  }
+  db_ = std::move(*db);
+  DbStats st = db_->stats();
+  std::fprintf(stderr, "cairn: storage %s open: %llu head series, %llu blocks\n",
+               flags_.storage_path.c_str(), static_cast<unsigned long long>(st.head_series),
+               static_cast<unsigned long long>(st.blocks));
+
+  HttpServer::Options http_opts;
+  http_opts.listen_address = flags_.web_listen_address;
+  http_ = std::make_unique<HttpServer>(http_opts);
+  metadata_api_ = std::make_unique<MetadataApi>(db_.get());
+  RegisterMetrics();
+  RegisterRoutes();
+  if (absl::Status s = http_->Start(); !s.ok()) return s;
+  std::fprintf(stderr, "cairn: listening on %s (port %d)\n", flags_.web_listen_address.c_str(),
+               http_->port());
+  return absl::OkStatus();
+}
+
+void CairnServer::Stop() {
+  if (http_ != nullptr) http_->Stop();
+  if (db_ != nullptr) {
+    if (absl::Status s = db_->Close(); !s.ok()) {
+      std::fprintf(stderr, "cairn: closing storage: %s\n", std::string(s.message()).c_str());
+    }
+  }
+}
+
+void CairnServer::RegisterMetrics() {
+  http_requests_ = metrics_.AddCounter("prometheus_http_requests_total",
+                                       "Counter of HTTP requests.", {"handler", "code"});
+  http_duration_ = metrics_.AddHistogram("prometheus_http_request_duration_seconds",
+                                         "Histogram of latencies for HTTP requests.", {"handler"},
+                                         MetricsRegistry::DefaultBuckets());
+  samples_ingested_ =
+      metrics_.AddCounter("cairn_samples_ingested_total", "Samples stored, by source.", {"source"});
+  samples_rejected_ =
+      metrics_.AddCounter("cairn_samples_rejected_total", "Samples refused, by source and reason.",
+                          {"source", "reason"});
+  remote_write_requests_ = metrics_.AddCounter(
+      "cairn_remote_write_requests_total", "Remote-write requests, by response code.", {"code"});
+  MetricFamily* head_series =
+      metrics_.AddGauge("prometheus_tsdb_head_series", "Total number of series in the head block.");
+  MetricFamily* head_chunks =
+      metrics_.AddGauge("prometheus_tsdb_head_chunks", "Total number of chunks in the head block.");
+  MetricFamily* blocks =
+      metrics_.AddGauge("prometheus_tsdb_blocks_loaded", "Number of currently loaded data blocks.");
+  MetricFamily* build = metrics_.AddGauge("cairn_build_info", "Build information.", {"version"});
+  build->Set({kVersion}, 1);
+  metrics_.AddCollector([this, head_series, head_chunks, blocks] {
+    DbStats s = db_->stats();
+    head_series->Set({}, static_cast<double>(s.head_series));
+    head_chunks->Set({}, static_cast<double>(s.head_chunks));
+    blocks->Set({}, static_cast<double>(s.blocks));
+  });
+  http_->SetObserver([this](std::string_view handler, int code, double seconds) {
+    std::string h = handler.empty() ? "other" : std::string(handler);
+    http_requests_->Inc({h, std::to_string(code)});
+    http_duration_->Observe({h}, seconds);
+  });
+}
+
+void CairnServer::RegisterRoutes() {
+  http_->Route("/-/healthy",
+               [](const HttpRequest&, HttpResponse* resp) { resp->body = "Cairn is Healthy.\n"; });
+  http_->Route("/-/ready",
+               [](const HttpRequest&, HttpResponse* resp) { resp->body = "Cairn is Ready.\n"; });
+  http_->Route("/metrics", [this](const HttpRequest&, HttpResponse* resp) {
+    resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    resp->body = metrics_.Render();
+  });
+  http_->Route("/api/v1/write", [this](const HttpRequest& req, HttpResponse* resp) {
+    HandleRemoteWrite(req, resp);
+  });
+  http_->Route("/api/v1/status/buildinfo", [](const HttpRequest&, HttpResponse* resp) {
+    RespondSuccess(resp, absl::StrCat("{\"version\":\"", kVersion,
+                                      "\",\"revision\":\"\",\"branch\":\"\",\"buildUser\":\"\","
+                                      "\"buildDate\":\"\",\"goVersion\":\"\"}"));
+  });
+  metadata_api_->Register(http_.get());
+}
+
+void CairnServer::HandleRemoteWrite(const HttpRequest& req, HttpResponse* resp) {
+  auto finish = [&](int code, std::string body) {
+    resp->status = code;
+    resp->body = std::move(body);
+    remote_write_requests_->Inc({std::to_string(code)});
+  };
+  if (req.method != "POST") return finish(405, "remote write takes POST\n");
+  prometheus::WriteRequest wr;
+  absl::Status s = DecodeSnappyWriteRequest(req.body, write_limits_, &wr);
+  if (!s.ok()) return finish(400, absl::StrCat(s.message(), "\n"));
+  RemoteWriteResult result;
+  s = IngestWriteRequest(wr, write_limits_, db_.get(), &result);
+  samples_ingested_->Inc({"remote_write"}, static_cast<double>(result.samples_accepted));
+  for (int r = 0; r < storage::kRejectReasonCount; ++r) {
+    if (result.rejected_by_reason[r] == 0) continue;
+    samples_rejected_->Inc(
+        {"remote_write",
+         std::string(storage::RejectReasonName(static_cast<storage::RejectReason>(r)))},
+        static_cast<double>(result.rejected_by_reason[r]));
+  }
+  if (!s.ok()) {
+    int code = s.code() == absl::StatusCode::kInvalidArgument ||
+                       s.code() == absl::StatusCode::kResourceExhausted
+                   ? 400
+                   : 500;
+    std::fprintf(stderr, "cairn: remote write from %s refused: %s\n", req.remote_address.c_str(),
+                 std::string(s.message()).c_str());
+    return finish(code, absl::StrCat(s.message(), "\n"));
+  }
+  if (!result.first_rejection.ok()) {
+    // Prometheus answers 400 so senders drop the batch instead of retrying it; the
+    // request's valid samples are stored.
+    return finish(400, absl::StrCat(result.first_rejection.message(), "\n"));
+  }
+  finish(204, "");
+}
+
+}  // namespace cairn::server

@@ -1,0 +1,55 @@
+// CairnServer: the running `cairn` process minus main(): opens the DB, serves the
+// HTTP API (query metadata, remote write, /metrics, health), and shuts down in order
+// (stop accepting, finish in-flight requests, close the DB so the WAL is synced).
+//
+// Thread-safety: Start() and Stop() are called from one thread; handlers run on the
+// HTTP server's threads.
+#ifndef CAIRN_SERVER_CAIRN_SERVER_H_
+#define CAIRN_SERVER_CAIRN_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "server/api_metadata.h"
+#include "server/flags.h"
+#include "server/http_server.h"
+#include "server/metrics_registry.h"
+#include "server/remote_write.h"
+#include "tsdb/db.h"
+
+namespace cairn::server {
+
+class CairnServer {
+ public:
+  explicit CairnServer(ServerFlags flags);
+  ~CairnServer();
+
+  absl::Status Start();
+  void Stop();
+
+  int http_port() const { return http_ != nullptr ? http_->port() : 0; }
+  DB* db() const { return db_.get(); }
+
+ private:
+  void RegisterRoutes();
+  void RegisterMetrics();
+  void HandleRemoteWrite(const HttpRequest& req, HttpResponse* resp);
+
+  const ServerFlags flags_;
+  std::unique_ptr<DB> db_;
+  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<MetadataApi> metadata_api_;
+  MetricsRegistry metrics_;
+  RemoteWriteLimits write_limits_;
+
+  MetricFamily* http_requests_ = nullptr;
+  MetricFamily* http_duration_ = nullptr;
+  MetricFamily* samples_ingested_ = nullptr;
+  MetricFamily* samples_rejected_ = nullptr;
+  MetricFamily* remote_write_requests_ = nullptr;
+};
+
+}  // namespace cairn::server
+
+#endif  // CAIRN_SERVER_CAIRN_SERVER_H_
