@@ -1,5 +1,7 @@
 #include "server/cairn_server.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -46,10 +48,23 @@ absl::Status CairnServer::Start() {
   if (absl::Status s = http_->Start(); !s.ok()) return s;
   std::fprintf(stderr, "cairn: listening on %s (port %d)\n", flags_.web_listen_address.c_str(),
                http_->port());
+  ingest_service_ = std::make_unique<IngestService>(
+      db_.get(), write_limits_,
+      [this](const RemoteWriteResult& r, const absl::Status&) { CountWrite("grpc", r); });
+  absl::StatusOr<std::unique_ptr<grpc::Server>> grpc =
+      StartGrpcServer(flags_.grpc_listen_address, ingest_service_.get(), &grpc_port_);
+  if (!grpc.ok()) return grpc.status();
+  grpc_ = std::move(*grpc);
+  std::fprintf(stderr, "cairn: gRPC listening on %s (port %d)\n",
+               flags_.grpc_listen_address.c_str(), grpc_port_);
   return absl::OkStatus();
 }
 
 void CairnServer::Stop() {
+  if (grpc_ != nullptr) {
+    grpc_->Shutdown();
+    grpc_.reset();
+  }
   if (http_ != nullptr) http_->Stop();
   if (db_ != nullptr) {
     if (absl::Status s = db_->Close(); !s.ok()) {
@@ -112,6 +127,17 @@ void CairnServer::RegisterRoutes() {
   metadata_api_->Register(http_.get());
 }
 
+void CairnServer::CountWrite(std::string_view source, const RemoteWriteResult& result) {
+  const std::string src(source);
+  samples_ingested_->Inc({src}, static_cast<double>(result.samples_accepted));
+  for (int r = 0; r < storage::kRejectReasonCount; ++r) {
+    if (result.rejected_by_reason[r] == 0) continue;
+    samples_rejected_->Inc(
+        {src, std::string(storage::RejectReasonName(static_cast<storage::RejectReason>(r)))},
+        static_cast<double>(result.rejected_by_reason[r]));
+  }
+}
+
 void CairnServer::HandleRemoteWrite(const HttpRequest& req, HttpResponse* resp) {
   auto finish = [&](int code, std::string body) {
     resp->status = code;
@@ -124,14 +150,7 @@ void CairnServer::HandleRemoteWrite(const HttpRequest& req, HttpResponse* resp) 
   if (!s.ok()) return finish(400, absl::StrCat(s.message(), "\n"));
   RemoteWriteResult result;
   s = IngestWriteRequest(wr, write_limits_, db_.get(), &result);
-  samples_ingested_->Inc({"remote_write"}, static_cast<double>(result.samples_accepted));
-  for (int r = 0; r < storage::kRejectReasonCount; ++r) {
-    if (result.rejected_by_reason[r] == 0) continue;
-    samples_rejected_->Inc(
-        {"remote_write",
-         std::string(storage::RejectReasonName(static_cast<storage::RejectReason>(r)))},
-        static_cast<double>(result.rejected_by_reason[r]));
-  }
+  CountWrite("remote_write", result);
   if (!s.ok()) {
     int code = s.code() == absl::StatusCode::kInvalidArgument ||
                        s.code() == absl::StatusCode::kResourceExhausted

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "server/api_metadata.h"
 #include "server/flags.h"
+#include "server/grpc_ingest.h"
 #include "server/http_server.h"
 #include "server/metrics_registry.h"
 #include "server/remote_write.h"
@@ -29,16 +30,21 @@ class CairnServer {
   void Stop();
 
   int http_port() const { return http_ != nullptr ? http_->port() : 0; }
+  int grpc_port() const { return grpc_port_; }
   DB* db() const { return db_.get(); }
 
  private:
   void RegisterRoutes();
   void RegisterMetrics();
   void HandleRemoteWrite(const HttpRequest& req, HttpResponse* resp);
+  void CountWrite(std::string_view source, const RemoteWriteResult& result);
 
   const ServerFlags flags_;
   std::unique_ptr<DB> db_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<IngestService> ingest_service_;
+  std::unique_ptr<grpc::Server> grpc_;
+  int grpc_port_ = 0;
   std::unique_ptr<MetadataApi> metadata_api_;
   MetricsRegistry metrics_;
   RemoteWriteLimits write_limits_;
