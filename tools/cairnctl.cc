@@ -1,13 +1,116 @@
-// cairnctl: the Cairn command-line tool. Sub-commands arrive with their issues
-// (query, import, inspect, loadgen); this is the dispatcher.
+// cairnctl: Cairn's command-line tool.
+//   cairnctl loadgen --url=http://localhost:9090/api/v1/write [--series=N --rounds=N
+//                    --interval=15s --concurrency=N --batch=N]
+//   cairnctl loadgen --grpc=localhost:9095 ...
+//   cairnctl inspect wal DIR
 #include <cstdio>
+#include <map>
+#include <string>
 #include <string_view>
 
-int main(int argc, char** argv) {
-  if (argc < 2 || std::string_view(argv[1]) == "--help") {
-    std::printf("usage: cairnctl <command> [args]\ncommands: (none yet)\n");
-    return argc < 2 ? 2 : 0;
-  }
-  std::fprintf(stderr, "cairnctl: unknown command %s\n", argv[1]);
+#include "absl/strings/numbers.h"
+#include "tools/loadgen.h"
+#include "tsdb/io/file_system.h"
+#include "tsdb/util/absl_compat.h"
+#include "tsdb/wal/record.h"
+#include "tsdb/wal/replay.h"
+
+namespace {
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage: cairnctl <command> [flags]\n"
+               "commands:\n"
+               "  loadgen  --url=URL | --grpc=HOST:PORT  [--series=10000] [--rounds=40]\n"
+               "           [--interval-ms=15000] [--concurrency=4] [--batch=500] [--quiet]\n"
+               "           remote-write load; prints samples/s and errors\n"
+               "  inspect wal DIR   summary of a WAL directory (records, series, samples)\n");
   return 2;
+}
+
+// Parses --key=value flags from argv[first..].
+bool ParseFlags(int argc, char** argv, int first, std::map<std::string, std::string>* out) {
+  for (int i = first; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a.substr(0, 2) != "--") return false;
+    a.remove_prefix(2);
+    size_t eq = a.find('=');
+    (*out)[std::string(a.substr(0, eq))] =
+        eq == std::string_view::npos ? "true" : std::string(a.substr(eq + 1));
+  }
+  return true;
+}
+
+bool GetInt(const std::map<std::string, std::string>& f, const std::string& k, int64_t* v) {
+  auto it = f.find(k);
+  if (it == f.end()) return true;
+  if (!absl::SimpleAtoi(it->second, v)) {
+    std::fprintf(stderr, "cairnctl: --%s: not an integer: %s\n", k.c_str(), it->second.c_str());
+    return false;
+  }
+  return true;
+}
+
+int Loadgen(int argc, char** argv) {
+  std::map<std::string, std::string> f;
+  if (!ParseFlags(argc, argv, 2, &f)) return Usage();
+  cairn::tools::LoadgenOptions o;
+  if (f.count("url")) o.url = f["url"];
+  if (f.count("grpc")) o.grpc_target = f["grpc"];
+  int64_t conc = o.concurrency;
+  if (!GetInt(f, "series", &o.series) || !GetInt(f, "rounds", &o.rounds) ||
+      !GetInt(f, "interval-ms", &o.interval_ms) || !GetInt(f, "concurrency", &conc) ||
+      !GetInt(f, "batch", &o.batch_series) || !GetInt(f, "start-ms", &o.start_ms)) {
+    return 2;
+  }
+  o.concurrency = static_cast<int>(conc);
+  o.progress = !f.count("quiet");
+  absl::StatusOr<cairn::tools::LoadgenResult> r = cairn::tools::RunLoadgen(o);
+  if (!r.ok()) {
+    std::fprintf(stderr, "cairnctl: %s\n", std::string(r.status().message()).c_str());
+    return 2;
+  }
+  std::printf("samples=%lld requests=%lld errors=%lld seconds=%.3f samples_per_second=%.0f\n",
+              static_cast<long long>(r->samples_sent), static_cast<long long>(r->requests),
+              static_cast<long long>(r->errors), r->seconds, r->samples_sent / r->seconds);
+  if (r->errors > 0) {
+    std::fprintf(stderr, "cairnctl: first error: %s\n", r->first_error.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+int InspectWal(const std::string& dir) {
+  cairn::wal::ReplayHandler h;
+  auto stats = cairn::wal::Replay(cairn::io::FileSystem::Default(), dir, h);
+  if (!stats.ok()) {
+    std::fprintf(stderr, "cairnctl: %s\n", std::string(stats.status().message()).c_str());
+    return 1;
+  }
+  std::printf("wal %s: records=%llu series=%llu samples=%llu tombstones=%llu\n", dir.c_str(),
+              static_cast<unsigned long long>(stats->records),
+              static_cast<unsigned long long>(stats->series),
+              static_cast<unsigned long long>(stats->samples),
+              static_cast<unsigned long long>(stats->tombstones));
+  if (stats->tail_corrupted) {
+    std::printf("damage: %s\n", stats->corruption.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return Usage();
+  std::string_view cmd = argv[1];
+  if (cmd == "--help" || cmd == "help") {
+    Usage();
+    return 0;
+  }
+  if (cmd == "loadgen") return Loadgen(argc, argv);
+  if (cmd == "inspect" && argc == 4 && std::string_view(argv[2]) == "wal")
+    return InspectWal(argv[3]);
+  std::fprintf(stderr, "cairnctl: unknown command %s\n", argv[1]);
+  return Usage();
 }
