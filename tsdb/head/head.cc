@@ -6,6 +6,10 @@
 #include "tsdb/head/head_appender.h"
 #include "tsdb/head/head_querier.h"
 #include "tsdb/util/absl_compat.h"
+#include "tsdb/util/status_macros.h"
+#include "tsdb/wal/checkpoint.h"
+#include "tsdb/wal/record.h"
+#include "tsdb/wal/replay.h"
 
 namespace cairn::head {
 
@@ -20,11 +24,54 @@ absl::StatusOr<std::unique_ptr<Head>> Head::Open(io::FileSystem* fs, std::string
     return absl::InvalidArgumentError(
         absl::StrCat("head: chunk_range_ms must be positive, got ", options.chunk_range_ms));
   }
-  if (!wal_dir.empty()) {
-    return absl::UnimplementedError(
-        absl::StrCat("head: WAL directory ", wal_dir, " given but the WAL is not wired in yet"));
+  std::unique_ptr<Head> head(new Head(fs, std::move(wal_dir), options));
+  if (!head->wal_dir_.empty()) {
+    absl::Status st = head->Replay();
+    if (!st.ok()) {
+      return absl::Status(st.code(),
+                          absl::StrCat("head: replaying WAL ", head->wal_dir_, ": ", st.message()));
+    }
+    auto w = wal::Wal::Open(fs, head->wal_dir_, options.wal_options);
+    if (!w.ok()) return w.status();
+    absl::MutexLock l(&head->wal_mu_);
+    head->wal_ = std::move(*w);
   }
-  return std::unique_ptr<Head>(new Head(fs, std::move(wal_dir), options));
+  return head;
+}
+
+absl::Status Head::Replay() {
+  int64_t appended = 0, chunks = 0;
+  int64_t mint = INT64_MAX, maxt = INT64_MIN;
+  wal::ReplayHandler h;
+  h.on_series = [&](std::vector<wal::SeriesRecord>& recs) {
+    for (wal::SeriesRecord& r : recs) {
+      auto [s, created] = series_.GetOrCreate(r.labels, r.ref);
+      s->logged = true;
+      if (created) IndexSeries(*s);
+    }
+    return absl::OkStatus();
+  };
+  h.on_samples = [&](std::vector<wal::SampleRecord>& recs) {
+    for (const wal::SampleRecord& r : recs) {
+      MemSeries* s = series_.GetByRef(r.ref);
+      if (s == nullptr) continue;  // series record lost with a torn tail
+      absl::MutexLock l(&s->mu());
+      if (s->Check(r.t, r.v) != AppendCheck::kOk) continue;
+      bool was_empty = s->open_chunk().num_samples() == 0;
+      if (s->Append(r.t, r.v, options_.chunk_range_ms) || was_empty) ++chunks;
+      ++appended;
+      mint = std::min(mint, r.t);
+      maxt = std::max(maxt, r.t);
+    }
+    return absl::OkStatus();
+  };
+  h.on_tombstones = [](std::vector<wal::TombstoneRecord>&) { return absl::OkStatus(); };
+  auto stats = wal::Replay(fs_, wal_dir_, h);
+  if (!stats.ok()) return stats.status();
+  samples_appended_.fetch_add(appended, std::memory_order_relaxed);
+  num_chunks_.fetch_add(chunks, std::memory_order_relaxed);
+  if (appended > 0) UpdateTimeRange(mint, maxt);
+  return absl::OkStatus();
 }
 
 void Head::UpdateTimeRange(int64_t mint, int64_t maxt) {
@@ -127,7 +174,16 @@ absl::Status Head::Truncate(int64_t min_time_ms) {
   }
   min_time_.store(new_min, std::memory_order_relaxed);
   if (series_.size() == 0) max_time_.store(INT64_MIN, std::memory_order_relaxed);
-  return absl::OkStatus();
+
+  absl::MutexLock l(&wal_mu_);
+  if (wal_ == nullptr) return absl::OkStatus();
+  // Checkpoint every segment before the current one; new commits go to the next one.
+  CAIRN_RETURN_IF_ERROR(wal_->NextSegment());
+  int last = wal_->current_segment() - 1;
+  CAIRN_RETURN_IF_ERROR(wal::Checkpoint(
+      fs_, wal_dir_, last, [this](uint64_t ref) { return series_.GetByRef(ref) != nullptr; },
+      min_time_ms));
+  return wal_->TruncateBefore(last + 1);
 }
 
 absl::Status Head::ForEachSeriesChunks(

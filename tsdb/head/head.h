@@ -4,10 +4,9 @@
 // (head_querier.cc) and, at block cuts, yields its chunks in label order for the block
 // writer (ForEachSeriesChunks) and drops them (Truncate).
 //
-// Durability (once tsdb/wal lands): Commit() is to log new series and then the batch's
-// samples in one WAL write, fsync it, and only then make the samples visible; Open()
-// is to replay the last checkpoint and the segments after it. Today the head runs
-// WAL-less only (see Open()).
+// Durability: Commit() logs new series and then the batch's samples in one WAL write,
+// fsyncs it, and only then makes the samples visible. Open() replays the last
+// checkpoint and the segments after it, restoring the series and samples.
 //
 // Thread-safety: all methods may run concurrently, except that Truncate() must not run
 // while an Appender holds uncommitted samples for series it may remove (the DB cuts
@@ -37,18 +36,20 @@
 #include "tsdb/storage/append_error.h"
 #include "tsdb/storage/appender.h"
 #include "tsdb/storage/querier.h"
+#include "tsdb/wal/wal.h"
 
 namespace cairn::head {
 
 struct HeadOptions {
   int64_t chunk_range_ms = 2 * 3600 * 1000;
   size_t num_stripes = StripeSeries::kDefaultStripes;
+  wal::WalOptions wal_options;
 };
 
 class Head final : public storage::Appendable, public storage::Queryable {
  public:
-  // Opens a head; `wal_dir` empty means no WAL. The WAL module has not landed yet, so
-  // a non-empty `wal_dir` is refused with kUnimplemented for now.
+  // Opens a head; `wal_dir` empty means no WAL (tests, benchmarks). Replays an
+  // existing WAL (checkpoint, then segments) first, then opens it for writing.
   static absl::StatusOr<std::unique_ptr<Head>> Open(io::FileSystem* fs, std::string wal_dir,
                                                     HeadOptions options);
   ~Head() override;
@@ -57,7 +58,8 @@ class Head final : public storage::Appendable, public storage::Queryable {
   absl::StatusOr<std::unique_ptr<storage::Querier>> NewQuerier(int64_t mint, int64_t maxt) override;
 
   // Drops every chunk wholly before min_time_ms, removes series left empty (and their
-  // postings) and refuses later samples older than min_time_ms (kTooOld).
+  // postings), refuses later samples older than min_time_ms (kTooOld), and
+  // checkpoints the WAL up to the current segment, deleting the segments before it.
   absl::Status Truncate(int64_t min_time_ms);
 
   // For the block writer: calls fn for each series, in label order, that has closed
@@ -86,6 +88,7 @@ class Head final : public storage::Appendable, public storage::Queryable {
   friend class HeadQuerier;
 
   Head(io::FileSystem* fs, std::string wal_dir, HeadOptions options);
+  absl::Status Replay();
 
   void CountReject(storage::RejectReason r, int64_t n = 1) {
     rejected_[static_cast<int>(r)].fetch_add(n, std::memory_order_relaxed);
@@ -108,6 +111,11 @@ class Head final : public storage::Appendable, public storage::Queryable {
   using ValuePostings = absl::flat_hash_map<std::string, std::vector<uint64_t>>;
   mutable absl::Mutex postings_mu_;
   absl::flat_hash_map<std::string, ValuePostings> postings_ ABSL_GUARDED_BY(postings_mu_);
+
+  // Serializes WAL writes so a series record always precedes samples that use it;
+  // also guards MemSeries::logged.
+  absl::Mutex wal_mu_;
+  std::unique_ptr<wal::Wal> wal_ ABSL_GUARDED_BY(wal_mu_);
 
   std::atomic<int64_t> num_chunks_{0};
   std::atomic<int64_t> min_time_{INT64_MAX};

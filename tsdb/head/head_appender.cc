@@ -93,6 +93,39 @@ absl::StatusOr<storage::SeriesRef> HeadAppender::Append(storage::SeriesRef ref,
 }
 
 absl::Status HeadAppender::Commit() {
+  if (!pending_.empty()) {
+    absl::MutexLock wl(&head_->wal_mu_);
+    if (head_->wal_ != nullptr) {
+      series_recs_.clear();
+      sample_recs_.clear();
+      for (const Pending& p : pending_) {
+        if (!p.series->logged) {
+          p.series->logged = true;  // undone below if the write fails
+          series_recs_.push_back(wal::SeriesRecord{p.series->ref(), p.series->labels()});
+        }
+        sample_recs_.push_back(wal::SampleRecord{p.series->ref(), p.t, p.v});
+      }
+      records_.resize(series_recs_.empty() ? 1 : 2);
+      size_t i = 0;
+      if (!series_recs_.empty()) {
+        records_[i].clear();
+        wal::EncodeSeries(series_recs_, &records_[i++]);
+      }
+      records_[i].clear();
+      wal::EncodeSamples(sample_recs_, &records_[i]);
+      absl::Status st = head_->wal_->Log(records_);
+      if (st.ok()) st = head_->wal_->Sync();
+      if (!st.ok()) {
+        for (const wal::SeriesRecord& r : series_recs_) {
+          if (MemSeries* s = head_->series_.GetByRef(r.ref)) s->logged = false;
+        }
+        pending_.clear();
+        return absl::Status(st.code(), absl::StrCat("head commit: WAL write failed, batch "
+                                                    "dropped: ",
+                                                    st.message()));
+      }
+    }
+  }
   int64_t appended = 0, chunks_cut = 0, ooo = 0, dup = 0;
   int64_t mint = INT64_MAX, maxt = INT64_MIN;
   for (const Pending& p : pending_) {

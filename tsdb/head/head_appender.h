@@ -15,6 +15,7 @@
 #include "tsdb/head/head.h"
 #include "tsdb/head/mem_series.h"
 #include "tsdb/storage/appender.h"
+#include "tsdb/wal/record.h"
 
 namespace cairn::head {
 
@@ -37,6 +38,10 @@ class HeadAppender final : public storage::Appender {
 
   Head* const head_;
   std::vector<Pending> pending_;
+  // WAL encoding buffers, reused across batches.
+  std::vector<wal::SeriesRecord> series_recs_;
+  std::vector<wal::SampleRecord> sample_recs_;
+  std::vector<std::string> records_;
 };
 
 }  // namespace cairn::head
