@@ -1,1 +1,2 @@
-# Tests of the root DB (tsdb/db.h) are added here once the head has its WAL.
+# Tests of the root DB (tsdb/db.h).
+cairn_cc_test(NAME db_crash_test SRCS db_crash_test.cc DEPS cairn_tsdb TIMEOUT 600)
