@@ -94,7 +94,10 @@ absl::StatusOr<storage::SeriesRef> HeadAppender::Append(storage::SeriesRef ref,
 
 absl::Status HeadAppender::Commit() {
   if (!pending_.empty()) {
-    absl::MutexLock wl(&head_->wal_mu_);
+    // Records are encoded and logged under the head's WAL lock (which also guards
+    // each series' `logged` flag, so its series record precedes its samples); the
+    // fsync happens after the lock is released, shared with concurrent commits.
+    absl::ReleasableMutexLock wl(&head_->wal_mu_);
     if (head_->wal_ != nullptr) {
       series_recs_.clear();
       sample_recs_.clear();
@@ -113,9 +116,13 @@ absl::Status HeadAppender::Commit() {
       }
       records_[i].clear();
       wal::EncodeSamples(sample_recs_, &records_[i]);
-      absl::Status st = head_->wal_->Log(records_);
-      if (st.ok()) st = head_->wal_->Sync();
+      uint64_t seq = 0;
+      wal::Wal* wal = head_->wal_.get();
+      absl::Status st = wal->Log(records_, &seq);
+      wl.Release();
+      if (st.ok()) st = wal->SyncUpTo(seq);
       if (!st.ok()) {
+        absl::MutexLock relock(&head_->wal_mu_);
         for (const wal::SeriesRecord& r : series_recs_) {
           if (MemSeries* s = head_->series_.GetByRef(r.ref)) s->logged = false;
         }

@@ -1,5 +1,7 @@
 #include "tsdb/io/fault_injection_file_system.h"
 
+#include <atomic>
+
 #include "absl/strings/str_cat.h"
 #include "tsdb/util/status_macros.h"
 
@@ -17,7 +19,6 @@ class FaultInjectionWritableFile final : public WritableFile {
     }
     return base_->Append(data);
   }
-  absl::Status Flush() override { return base_->Flush(); }
   absl::Status Sync() override {
     if (fs_->fail_sync()) {
       return absl::UnavailableError(
@@ -27,6 +28,22 @@ class FaultInjectionWritableFile final : public WritableFile {
     fs_->RecordSynced(base_->path(), base_->Size());
     return absl::OkStatus();
   }
+  absl::Status DataSync() override {
+    if (fs_->fail_sync()) {
+      return absl::UnavailableError(
+          absl::StrCat("fdatasync ", base_->path(), ": injected failure"));
+    }
+    // Bytes flushed before this point become durable; count only those.
+    const uint64_t size = flushed_size_.load();
+    CAIRN_RETURN_IF_ERROR(base_->DataSync());
+    fs_->RecordSynced(base_->path(), size);
+    return absl::OkStatus();
+  }
+  absl::Status Flush() override {
+    CAIRN_RETURN_IF_ERROR(base_->Flush());
+    flushed_size_.store(base_->Size());
+    return absl::OkStatus();
+  }
   absl::Status Close() override { return base_->Close(); }
   uint64_t Size() const override { return base_->Size(); }
   const std::string& path() const override { return base_->path(); }
@@ -34,6 +51,7 @@ class FaultInjectionWritableFile final : public WritableFile {
  private:
   FaultInjectionFileSystem* fs_;
   std::unique_ptr<WritableFile> base_;
+  std::atomic<uint64_t> flushed_size_{0};
 };
 
 void FaultInjectionFileSystem::SetWriteBudget(int64_t bytes) {

@@ -30,6 +30,10 @@ class WritableFile {
   virtual absl::Status Flush() = 0;
   // Flush() then fdatasync(): the bytes survive power loss.
   virtual absl::Status Sync() = 0;
+  // fdatasync() only: makes durable what earlier Flush() calls handed to the OS.
+  // Unlike the other methods it may run concurrently with Append()/Flush() on the
+  // same file (the WAL's group commit relies on this), but not with Close().
+  virtual absl::Status DataSync() = 0;
   virtual absl::Status Close() = 0;
   // Bytes appended so far, including the file's size when it was opened for append.
   virtual uint64_t Size() const = 0;

@@ -94,11 +94,12 @@ absl::Status Wal::StartSegment(int n) {
   if (file_ != nullptr) {
     CAIRN_RETURN_IF_ERROR(file_->Sync());
     ++stats_.fsyncs;
-    CAIRN_RETURN_IF_ERROR(file_->Close());
-    file_.reset();
+    synced_seq_ = logged_seq_;  // everything logged so far is in a synced segment
+    file_.reset();              // closed by the last owner (a concurrent SyncUpTo)
   }
   const std::string path = io::JoinPath(dir_, SegmentName(n));
-  CAIRN_ASSIGN_OR_RETURN(file_, fs_->NewWritableFile(path));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<io::WritableFile> f, fs_->NewWritableFile(path));
+  file_ = std::move(f);
   std::string header;
   PutBigEndian32(&header, kSegmentMagic);
   header.push_back(static_cast<char>(kSegmentVersion));
@@ -143,6 +144,7 @@ absl::Status Wal::LogLocked(std::string_view record) {
   PutBigEndian32(&frame_, crc);
   frame_.append(payload);
   CAIRN_RETURN_IF_ERROR(file_->Append(frame_));
+  ++logged_seq_;
   ++stats_.records_written;
   stats_.bytes_written += frame_.size();
   return absl::OkStatus();
@@ -153,9 +155,32 @@ absl::Status Wal::Log(std::string_view record) {
   return LogLocked(record);
 }
 
-absl::Status Wal::Log(const std::vector<std::string>& records) {
+absl::Status Wal::Log(const std::vector<std::string>& records, uint64_t* seq) {
   absl::MutexLock l(&mu_);
   for (const std::string& r : records) CAIRN_RETURN_IF_ERROR(LogLocked(r));
+  if (seq != nullptr) *seq = logged_seq_;
+  return absl::OkStatus();
+}
+
+absl::Status Wal::SyncUpTo(uint64_t seq) {
+  absl::MutexLock sl(&sync_mu_);
+  std::shared_ptr<io::WritableFile> file;
+  uint64_t target;
+  {
+    absl::MutexLock l(&mu_);
+    if (synced_seq_ >= seq) return absl::OkStatus();  // an earlier fsync covered it
+    if (file_ == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " is closed"));
+    }
+    // Hand buffered bytes to the OS under mu_; the fsync itself runs without it.
+    CAIRN_RETURN_IF_ERROR(file_->Flush());
+    file = file_;
+    target = logged_seq_;
+  }
+  CAIRN_RETURN_IF_ERROR(file->DataSync());
+  absl::MutexLock l(&mu_);
+  ++stats_.fsyncs;
+  synced_seq_ = std::max(synced_seq_, target);
   return absl::OkStatus();
 }
 
@@ -165,6 +190,7 @@ absl::Status Wal::Sync() {
     return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " is closed"));
   CAIRN_RETURN_IF_ERROR(file_->Sync());
   ++stats_.fsyncs;
+  synced_seq_ = logged_seq_;
   return absl::OkStatus();
 }
 
@@ -192,6 +218,7 @@ absl::Status Wal::TruncateBefore(int before) {
 }
 
 absl::Status Wal::Close() {
+  absl::MutexLock sl(&sync_mu_);
   absl::MutexLock l(&mu_);
   if (file_ == nullptr) return absl::OkStatus();
   absl::Status s = file_->Sync();

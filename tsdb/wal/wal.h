@@ -50,10 +50,15 @@ class Wal {
 
   // Appends one record (not durable until Sync()).
   absl::Status Log(std::string_view record);
-  // Appends several records under one lock acquisition.
-  absl::Status Log(const std::vector<std::string>& records);
+  // Appends several records under one lock acquisition. If `seq` is given it
+  // receives the sequence number of the last record, for SyncUpTo().
+  absl::Status Log(const std::vector<std::string>& records, uint64_t* seq = nullptr);
   // Flushes and fdatasyncs the current segment.
   absl::Status Sync();
+  // Group commit: returns once every record up to sequence number `seq` is durable.
+  // Concurrent callers share fsyncs: one caller syncs everything logged so far while
+  // the others wait, and Log() is not blocked during the fsync.
+  absl::Status SyncUpTo(uint64_t seq);
   // Syncs and closes the current segment and starts the next one.
   absl::Status NextSegment();
   // [first, last] segment numbers present.
@@ -78,7 +83,12 @@ class Wal {
   const WalOptions opts_;
 
   mutable absl::Mutex mu_;
-  std::unique_ptr<io::WritableFile> file_ ABSL_GUARDED_BY(mu_);
+  // Shared so that SyncUpTo() can fsync it outside mu_ while a rotation replaces it;
+  // the file closes when its last owner lets go.
+  std::shared_ptr<io::WritableFile> file_ ABSL_GUARDED_BY(mu_);
+  uint64_t logged_seq_ ABSL_GUARDED_BY(mu_) = 0;   // records logged so far
+  uint64_t synced_seq_ ABSL_GUARDED_BY(mu_) = 0;   // records known durable
+  absl::Mutex sync_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // one fsync at a time
   int segment_ ABSL_GUARDED_BY(mu_) = -1;
   WalStats stats_ ABSL_GUARDED_BY(mu_);
   std::string frame_ ABSL_GUARDED_BY(mu_);         // reused framing buffer
