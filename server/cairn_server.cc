@@ -145,7 +145,11 @@ void CairnServer::HandleRemoteWrite(const HttpRequest& req, HttpResponse* resp) 
     remote_write_requests_->Inc({std::to_string(code)});
   };
   if (req.method != "POST") return finish(405, "remote write takes POST\n");
-  prometheus::WriteRequest wr;
+  // An arena per request: the message's thousands of small strings are freed at
+  // once (malloc/free were ~30% of ingest CPU without it).
+  google::protobuf::Arena arena;
+  auto* wr_ptr = google::protobuf::Arena::CreateMessage<prometheus::WriteRequest>(&arena);
+  prometheus::WriteRequest& wr = *wr_ptr;
   absl::Status s = DecodeSnappyWriteRequest(req.body, write_limits_, &wr);
   if (!s.ok()) return finish(400, absl::StrCat(s.message(), "\n"));
   RemoteWriteResult result;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "tsdb/model/labels.h"
 #include "tsdb/util/absl_compat.h"
+#include "tsdb/util/coding.h"
 
 namespace cairn::server {
 namespace {
@@ -27,6 +28,12 @@ absl::Status ConvertLabels(const prometheus::TimeSeries& ts, size_t index,
     return absl::ResourceExhaustedError(
         absl::StrFormat("series %d has %d labels, more than the limit of %d", index,
                         ts.labels_size(), limits.max_labels_per_series));
+  }
+  // Fast path: senders (Prometheus among them) send labels sorted by name; then the
+  // encoding is built directly, without the pairs vector or a sort.
+  bool sorted = true;
+  for (int i = 1; i < ts.labels_size() && sorted; ++i) {
+    sorted = ts.labels(i - 1).name() < ts.labels(i).name();
   }
   pairs->clear();
   bool has_name = false;
@@ -51,6 +58,19 @@ absl::Status ConvertLabels(const prometheus::TimeSeries& ts, size_t index,
     pairs->emplace_back(l.name(), l.value());
   }
   if (!has_name) return fail("missing metric name (__name__ label)");
+  if (sorted) {
+    std::string enc;
+    size_t n = 0;
+    for (const auto& l : ts.labels()) n += l.name().size() + l.value().size() + 4;
+    enc.reserve(n);
+    for (const auto& l : ts.labels()) {
+      if (l.value().empty()) continue;  // an empty value means "no such label"
+      PutLengthPrefixed(&enc, l.name());
+      PutLengthPrefixed(&enc, l.value());
+    }
+    *out = Labels::FromEncoded(std::move(enc));
+    return absl::OkStatus();
+  }
   *out = Labels::FromPairs(*pairs);
   return absl::OkStatus();
 }
