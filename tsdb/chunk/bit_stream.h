@@ -133,8 +133,18 @@ class BitReader {
 
   bool overrun() const { return overrun_; }
 
- private:
-  // The next 57+ bits, left-aligned; zeros beyond the end.
+  // Fast-path primitives for decoders that parse several fields from one word:
+  // Peek() returns the next 57 or more bits, left-aligned (zeros past the end);
+  // Consume(n) advances, failing (and setting overrun) past the end.
+  bool Consume(size_t n) {
+    if (pos_ + n > size_bits_) {
+      overrun_ = true;
+      pos_ = size_bits_;
+      return false;
+    }
+    pos_ += n;
+    return true;
+  }
   uint64_t Peek() const {
     const size_t byte = pos_ >> 3;
     uint64_t w;
@@ -148,6 +158,7 @@ class BitReader {
     return w << (pos_ & 7);
   }
 
+ private:
   const uint8_t* data_ = nullptr;
   size_t size_bytes_ = 0;
   size_t size_bits_ = 0;

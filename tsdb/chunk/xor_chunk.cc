@@ -156,39 +156,55 @@ bool XorChunkIterator::Next() {
     if (!GetVarintBits(&r_, &t_delta_)) return Fail();
     t_ += static_cast<int64_t>(t_delta_);
   } else {
-    int64_t dod = 0;
-    switch (r_.ReadUnaryPrefix(4)) {
-      case 0:
-        break;
-      case 1:
-        dod = BucketToInt(r_.ReadBits(14), 14);
-        break;
-      case 2:
-        dod = BucketToInt(r_.ReadBits(17), 17);
-        break;
-      case 3:
-        dod = BucketToInt(r_.ReadBits(20), 20);
-        break;
-      default:
-        dod = static_cast<int64_t>(r_.ReadBits(64));
+    // Timestamp and value are parsed from 57-bit windows of the stream (Peek) with
+    // one bounds check per field; only 64-bit payloads take the general path.
+    uint64_t w = r_.Peek();
+    int64_t dod;
+    if ((w >> 63) == 0) {
+      dod = 0;
+      if (!r_.Consume(1)) return Fail();
+    } else if ((w >> 62) == 0b10) {
+      dod = BucketToInt((w << 2) >> 50, 14);
+      if (!r_.Consume(16)) return Fail();
+    } else if ((w >> 61) == 0b110) {
+      dod = BucketToInt((w << 3) >> 47, 17);
+      if (!r_.Consume(20)) return Fail();
+    } else if ((w >> 60) == 0b1110) {
+      dod = BucketToInt((w << 4) >> 44, 20);
+      if (!r_.Consume(24)) return Fail();
+    } else {
+      if (!r_.Consume(4)) return Fail();
+      dod = static_cast<int64_t>(r_.ReadBits(64));
     }
     t_delta_ = static_cast<uint64_t>(static_cast<int64_t>(t_delta_) + dod);
     t_ += static_cast<int64_t>(t_delta_);
   }
   // Value: '0' same, '10' previous window, '11' new window.
-  if (r_.ReadBit()) {
-    if (r_.ReadBit()) {
-      leading_ = static_cast<uint8_t>(r_.ReadBits(5));
-      int sigbits = static_cast<int>(r_.ReadBits(6));
+  uint64_t w = r_.Peek();
+  if ((w >> 63) == 0) {
+    if (!r_.Consume(1)) return Fail();
+  } else {
+    int header;
+    if ((w >> 62) == 0b11) {
+      leading_ = static_cast<uint8_t>((w >> 57) & 0x1f);
+      int sigbits = static_cast<int>((w >> 51) & 0x3f);
       if (sigbits == 0) sigbits = 64;
       if (leading_ + sigbits > 64) return Fail();
       trailing_ = static_cast<uint8_t>(64 - leading_ - sigbits);
       window_ = true;
-    } else if (!window_) {
-      return Fail();  // '10' reuses a window, but none was set yet
+      header = 13;
+    } else {
+      if (!window_) return Fail();  // '10' reuses a window, but none was set yet
+      header = 2;
     }
     const int sigbits = 64 - leading_ - trailing_;
-    v_bits_ ^= r_.ReadBits(sigbits) << trailing_;
+    if (header + sigbits <= 57) {
+      if (!r_.Consume(static_cast<size_t>(header + sigbits))) return Fail();
+      v_bits_ ^= ((w << header) >> (64 - sigbits)) << trailing_;
+    } else {
+      if (!r_.Consume(static_cast<size_t>(header))) return Fail();
+      v_bits_ ^= r_.ReadBits(sigbits) << trailing_;
+    }
   }
   if (r_.overrun()) return Fail();
   ++read_;
