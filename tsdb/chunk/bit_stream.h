@@ -39,12 +39,12 @@ class BitWriter {
     buf_.clear();
     acc_ = 0;
     acc_bits_ = 0;
+    sealed_ = true;
   }
   // Appends the low `n` bits of `v`, most significant first. REQUIRES: n <= 64.
-  // Bits gather in a register-sized accumulator and leave it as whole bytes; the
-  // partial last byte is kept at the end of the buffer too, so bytes() is always a
-  // complete stream. (A read-modify-write of a 64-bit word per call was 3x slower:
-  // each store stalled the next call's overlapping load.)
+  // Bits gather in a register-sized accumulator and leave it as whole bytes. (A
+  // read-modify-write of a 64-bit word per call was 3x slower: each store stalled
+  // the next call's overlapping load.)
   void WriteBits(uint64_t v, int n) {
     if (n > 56) {
       WriteBits(v >> 32, n - 32);
@@ -52,7 +52,10 @@ class BitWriter {
       return;
     }
     if (n == 0) return;
-    if (acc_bits_ > 0) buf_.pop_back();  // the partial byte is re-emitted below
+    if (sealed_) {
+      if (acc_bits_ > 0) buf_.pop_back();  // the partial byte is still in acc_
+      sealed_ = false;
+    }
     acc_ = (acc_ << n) | (v & ((uint64_t{1} << n) - 1));
     acc_bits_ += n;
     while (acc_bits_ >= 8) {
@@ -60,11 +63,18 @@ class BitWriter {
       buf_.push_back(static_cast<char>(acc_ >> acc_bits_));
     }
     acc_ &= (uint64_t{1} << acc_bits_) - 1;
+  }
+  // Appends the partial last byte (zero-padded) so that bytes() is a complete
+  // stream. Cheap to call after every logical record; the next WriteBits undoes it.
+  void Seal() {
+    if (sealed_) return;
     if (acc_bits_ > 0) buf_.push_back(static_cast<char>(acc_ << (8 - acc_bits_)));
+    sealed_ = true;
   }
   void WriteBit(bool b) { WriteBits(b ? 1 : 0, 1); }
 
   // The stream: every written bit, the last byte zero-padded.
+  // REQUIRES: Seal() since the last WriteBits.
   std::string_view bytes() const { return buf_; }
   // Overwrites byte `i` of the stream. REQUIRES: byte `i` is complete (not the
   // partial last byte).
@@ -72,8 +82,9 @@ class BitWriter {
 
  private:
   std::string buf_;
-  uint64_t acc_ = 0;  // the low acc_bits_ bits are not yet complete bytes
-  int acc_bits_ = 0;  // < 8 between calls
+  uint64_t acc_ = 0;    // the low acc_bits_ bits are not yet complete bytes
+  int acc_bits_ = 0;    // < 8 between calls
+  bool sealed_ = true;  // buf_ ends with the partial byte (if any)
 };
 
 class BitReader {

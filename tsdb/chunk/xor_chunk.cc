@@ -47,6 +47,7 @@ bool GetVarintBits(BitReader* r, uint64_t* v) {
 void XorChunkEncoder::Reset() {
   w_.Reset();
   w_.WriteBits(0, 16);  // sample count, patched on every append
+  w_.Seal();
   num_samples_ = 0;
   min_time_ = t_ = 0;
   t_delta_ = 0;
@@ -90,6 +91,7 @@ void XorChunkEncoder::Append(int64_t t, double v) {
   t_ = t;
   v_bits_ = bits;
   ++num_samples_;
+  w_.Seal();
   w_.SetByte(0, static_cast<uint8_t>(num_samples_ >> 8));
   w_.SetByte(1, static_cast<uint8_t>(num_samples_));
 }
