@@ -64,11 +64,11 @@ void XorChunkEncoder::Append(int64_t t, double v) {
     w_.WriteBits(bits, 64);
     min_time_ = t;
   } else if (num_samples_ == 1) {
-    t_delta_ = static_cast<uint64_t>(t - t_);
+    t_delta_ = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
     PutVarintBits(&w_, t_delta_);
     WriteValue(bits);
   } else {
-    const uint64_t delta = static_cast<uint64_t>(t - t_);
+    const uint64_t delta = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
     const int64_t dod = static_cast<int64_t>(delta - t_delta_);
     if (dod == 0) {
       w_.WriteBits(0, 1);
@@ -156,7 +156,8 @@ bool XorChunkIterator::Next() {
   }
   if (read_ == 1) {
     if (!GetVarintBits(&r_, &t_delta_)) return Fail();
-    t_ += static_cast<int64_t>(t_delta_);
+    // Unsigned arithmetic: corrupt input may overflow, which must wrap, not be UB.
+    t_ = static_cast<int64_t>(static_cast<uint64_t>(t_) + t_delta_);
   } else {
     // Timestamp and value are parsed from 57-bit windows of the stream (Peek) with
     // one bounds check per field; only 64-bit payloads take the general path.
@@ -178,8 +179,8 @@ bool XorChunkIterator::Next() {
       if (!r_.Consume(4)) return Fail();
       dod = static_cast<int64_t>(r_.ReadBits(64));
     }
-    t_delta_ = static_cast<uint64_t>(static_cast<int64_t>(t_delta_) + dod);
-    t_ += static_cast<int64_t>(t_delta_);
+    t_delta_ += static_cast<uint64_t>(dod);
+    t_ = static_cast<int64_t>(static_cast<uint64_t>(t_) + t_delta_);
   }
   // Value: '0' same, '10' previous window, '11' new window.
   uint64_t w = r_.Peek();

@@ -1,0 +1,47 @@
+// Fuzz target: the remote-write decoder and validation (snappy + protobuf), as the
+// HTTP endpoint runs them on untrusted bodies. The first byte picks the layer:
+// even = snappy-compressed body, odd = raw protobuf (so the fuzzer reaches the
+// validation code without having to learn snappy).
+#include <cstdint>
+#include <string_view>
+
+#include "server/remote_write.h"
+
+namespace {
+
+// Accepts every sample; validation is what is under test.
+class NullStore final : public cairn::storage::Appendable {
+ public:
+  class App final : public cairn::storage::Appender {
+   public:
+    absl::StatusOr<cairn::storage::SeriesRef> Append(cairn::storage::SeriesRef,
+                                                     const cairn::Labels& ls, int64_t,
+                                                     double) override {
+      return ls.size();
+    }
+    absl::Status Commit() override { return absl::OkStatus(); }
+    void Rollback() override {}
+  };
+  std::unique_ptr<cairn::storage::Appender> NewAppender() override {
+    return std::make_unique<App>();
+  }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
+  cairn::server::RemoteWriteLimits limits;
+  limits.max_decompressed_bytes = 1 << 20;
+  prometheus::WriteRequest req;
+  if (data[0] % 2 == 0) {
+    if (!cairn::server::DecodeSnappyWriteRequest(body, limits, &req).ok()) return 0;
+  } else if (!req.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return 0;
+  }
+  NullStore store;
+  cairn::server::RemoteWriteResult result;
+  (void)cairn::server::IngestWriteRequest(req, limits, &store, &result);
+  return 0;
+}
