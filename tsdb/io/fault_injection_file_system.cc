@@ -1,5 +1,6 @@
 #include "tsdb/io/fault_injection_file_system.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
@@ -13,7 +14,10 @@ class FaultInjectionWritableFile final : public WritableFile {
       : fs_(fs), base_(std::move(base)) {}
 
   absl::Status Append(std::string_view data) override {
-    if (!fs_->ChargeWrite(data.size())) {
+    const uint64_t granted = fs_->ChargeWrite(data.size());
+    if (granted < data.size()) {
+      // As a real full disk does: the part that fit is written, the rest is not.
+      (void)base_->Append(data.substr(0, granted));
       return absl::ResourceExhaustedError(
           absl::StrCat("write ", base_->path(), ": no space left on device (injected)"));
     }
@@ -74,15 +78,12 @@ uint64_t FaultInjectionFileSystem::syncs() const {
   return syncs_;
 }
 
-bool FaultInjectionFileSystem::ChargeWrite(uint64_t bytes) {
+uint64_t FaultInjectionFileSystem::ChargeWrite(uint64_t bytes) {
   absl::MutexLock l(&mu_);
-  if (write_budget_ < 0) return true;
-  if (static_cast<uint64_t>(write_budget_) < bytes) {
-    write_budget_ = 0;
-    return false;
-  }
-  write_budget_ -= static_cast<int64_t>(bytes);
-  return true;
+  if (write_budget_ < 0) return bytes;
+  uint64_t granted = std::min<uint64_t>(bytes, static_cast<uint64_t>(write_budget_));
+  write_budget_ -= static_cast<int64_t>(granted);
+  return granted;
 }
 
 void FaultInjectionFileSystem::RecordSynced(const std::string& path, uint64_t size) {

@@ -27,7 +27,8 @@ class FaultInjectionFileSystem final : public FileSystem {
   explicit FaultInjectionFileSystem(FileSystem* base) : base_(base) {}
 
   // After `bytes` more bytes are appended (to any file), appends fail with
-  // kResourceExhausted ("no space left on device"); negative disables.
+  // kResourceExhausted ("no space left on device") after writing the part that still
+  // fits, as a full disk does; negative disables.
   void SetWriteBudget(int64_t bytes);
   // When true, Sync() and SyncDir() fail with kUnavailable.
   void SetFailSync(bool fail);
@@ -62,8 +63,9 @@ class FaultInjectionFileSystem final : public FileSystem {
  private:
   friend class FaultInjectionWritableFile;
 
-  // Called by files: charges the write budget; false when the disk is "full".
-  bool ChargeWrite(uint64_t bytes);
+  // Called by files: charges the write budget and returns how many of `bytes` fit
+  // (all of them when no budget is set).
+  uint64_t ChargeWrite(uint64_t bytes);
   void RecordSynced(const std::string& path, uint64_t size);
   bool fail_sync() const;
 

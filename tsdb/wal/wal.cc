@@ -92,28 +92,49 @@ absl::Status Wal::Repair() {
 
 absl::Status Wal::StartSegment(int n) {
   if (file_ != nullptr) {
-    CAIRN_RETURN_IF_ERROR(file_->Sync());
+    if (absl::Status st = file_->Sync(); !st.ok()) {
+      AbandonSegment(st);
+      return st;
+    }
     ++stats_.fsyncs;
     synced_seq_ = logged_seq_;  // everything logged so far is in a synced segment
     file_.reset();              // closed by the last owner (a concurrent SyncUpTo)
   }
   const std::string path = io::JoinPath(dir_, SegmentName(n));
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<io::WritableFile> f, fs_->NewWritableFile(path));
-  file_ = std::move(f);
+  segment_ = n;
   std::string header;
   PutBigEndian32(&header, kSegmentMagic);
   header.push_back(static_cast<char>(kSegmentVersion));
   header.append(3, '\0');
-  CAIRN_RETURN_IF_ERROR(file_->Append(header));
-  CAIRN_RETURN_IF_ERROR(file_->Sync());
-  CAIRN_RETURN_IF_ERROR(fs_->SyncDir(dir_));  // the new name must survive a crash too
-  segment_ = n;
+  absl::Status st = f->Append(header);
+  if (st.ok()) st = f->Sync();
+  if (st.ok()) st = fs_->SyncDir(dir_);  // the new name must survive a crash too
+  if (!st.ok()) {
+    // Leave no segment without a complete header behind (readers would stop at it).
+    f.reset();
+    (void)fs_->RemoveFile(path);
+    return st;
+  }
+  file_ = std::move(f);
   return absl::OkStatus();
 }
 
+void Wal::AbandonSegment(const absl::Status& cause) {
+  if (logged_seq_ > synced_seq_) lost_.emplace_back(synced_seq_, logged_seq_);
+  synced_seq_ = logged_seq_;
+  last_failure_ = cause;
+  file_.reset();  // its buffered bytes may or may not reach the disk: a torn tail
+  std::fprintf(stderr, "wal: write to segment %s failed (%s); continuing in a new segment\n",
+               SegmentName(segment_).c_str(), std::string(cause.message()).c_str());
+}
+
 absl::Status Wal::LogLocked(std::string_view record) {
-  if (file_ == nullptr)
-    return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " is closed"));
+  if (closed_) return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " is closed"));
+  if (file_ == nullptr) {
+    // The previous segment was abandoned after a failure; retry in a fresh one.
+    CAIRN_RETURN_IF_ERROR(StartSegment(segment_ + 1));
+  }
   if (record.size() > kMaxRecordBytes) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "wal record of %d bytes exceeds the %d-byte limit", record.size(), kMaxRecordBytes));
@@ -143,7 +164,10 @@ absl::Status Wal::LogLocked(std::string_view record) {
       crc32c::Extend(crc32c::Value(frame_.data(), 5), payload.data(), payload.size());
   PutBigEndian32(&frame_, crc);
   frame_.append(payload);
-  CAIRN_RETURN_IF_ERROR(file_->Append(frame_));
+  if (absl::Status st = file_->Append(frame_); !st.ok()) {
+    AbandonSegment(st);
+    return st;
+  }
   ++logged_seq_;
   ++stats_.records_written;
   stats_.bytes_written += frame_.size();
@@ -168,36 +192,48 @@ absl::Status Wal::SyncUpTo(uint64_t seq) {
   uint64_t target;
   {
     absl::MutexLock l(&mu_);
+    for (const auto& [from, to] : lost_) {
+      if (seq > from && seq <= to) {
+        return absl::Status(last_failure_.code(),
+                            absl::StrCat("wal ", dir_, ": record lost to a failed write: ",
+                                         last_failure_.message()));
+      }
+    }
     if (synced_seq_ >= seq) return absl::OkStatus();  // an earlier fsync covered it
-    if (file_ == nullptr) {
+    if (closed_ || file_ == nullptr) {
       return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " is closed"));
     }
     // Hand buffered bytes to the OS under mu_; the fsync itself runs without it.
-    CAIRN_RETURN_IF_ERROR(file_->Flush());
+    if (absl::Status st = file_->Flush(); !st.ok()) {
+      AbandonSegment(st);
+      return st;
+    }
     file = file_;
     target = logged_seq_;
   }
-  CAIRN_RETURN_IF_ERROR(file->DataSync());
+  absl::Status st = file->DataSync();
   absl::MutexLock l(&mu_);
+  if (!st.ok()) {
+    if (file_ == file) AbandonSegment(st);
+    return st;
+  }
   ++stats_.fsyncs;
   synced_seq_ = std::max(synced_seq_, target);
   return absl::OkStatus();
 }
 
 absl::Status Wal::Sync() {
-  absl::MutexLock l(&mu_);
-  if (file_ == nullptr)
-    return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " is closed"));
-  CAIRN_RETURN_IF_ERROR(file_->Sync());
-  ++stats_.fsyncs;
-  synced_seq_ = logged_seq_;
-  return absl::OkStatus();
+  uint64_t seq;
+  {
+    absl::MutexLock l(&mu_);
+    seq = logged_seq_;
+  }
+  return SyncUpTo(seq);
 }
 
 absl::Status Wal::NextSegment() {
   absl::MutexLock l(&mu_);
-  if (file_ == nullptr)
-    return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " is closed"));
+  if (closed_) return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " is closed"));
   return StartSegment(segment_ + 1);
 }
 
@@ -220,6 +256,7 @@ absl::Status Wal::TruncateBefore(int before) {
 absl::Status Wal::Close() {
   absl::MutexLock sl(&sync_mu_);
   absl::MutexLock l(&mu_);
+  closed_ = true;
   if (file_ == nullptr) return absl::OkStatus();
   absl::Status s = file_->Sync();
   absl::Status c = file_->Close();

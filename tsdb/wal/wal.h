@@ -77,6 +77,11 @@ class Wal {
   absl::Status Repair() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status StartSegment(int n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LogLocked(std::string_view record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a failed write or sync: every record logged since the last successful
+  // sync is declared lost (SyncUpTo fails for it) and the segment is abandoned; the
+  // next Log starts a new one. A torn record can thus only end a segment, where
+  // readers skip it.
+  void AbandonSegment(const absl::Status& cause) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   io::FileSystem* const fs_;
   const std::string dir_;
@@ -86,8 +91,12 @@ class Wal {
   // Shared so that SyncUpTo() can fsync it outside mu_ while a rotation replaces it;
   // the file closes when its last owner lets go.
   std::shared_ptr<io::WritableFile> file_ ABSL_GUARDED_BY(mu_);
-  uint64_t logged_seq_ ABSL_GUARDED_BY(mu_) = 0;   // records logged so far
-  uint64_t synced_seq_ ABSL_GUARDED_BY(mu_) = 0;   // records known durable
+  uint64_t logged_seq_ ABSL_GUARDED_BY(mu_) = 0;  // records logged so far
+  uint64_t synced_seq_ ABSL_GUARDED_BY(mu_) = 0;  // records known durable
+  // Ranges (from, to] of sequence numbers lost to failed writes or syncs.
+  std::vector<std::pair<uint64_t, uint64_t>> lost_ ABSL_GUARDED_BY(mu_);
+  absl::Status last_failure_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
   absl::Mutex sync_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // one fsync at a time
   int segment_ ABSL_GUARDED_BY(mu_) = -1;
   WalStats stats_ ABSL_GUARDED_BY(mu_);

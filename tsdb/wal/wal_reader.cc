@@ -73,14 +73,30 @@ bool WalReader::Next() {
       continue;
     }
     record_offset_ = pos_;
-    if (data_.size() - pos_ < kRecordHeaderBytes) return Corrupt("torn record header");
+    // A record running past the end of a segment that is not the last one was cut
+    // by a failed write (e.g. a full disk); the writer then moved to a new segment
+    // and never acknowledged it, so skip to the next segment (docs/format/wal.md).
+    const bool later_segments = index_ + 1 < segments_.size();
+    if (data_.size() - pos_ < kRecordHeaderBytes) {
+      if (later_segments) {
+        pos_ = data_.size();
+        continue;
+      }
+      return Corrupt("torn record header");
+    }
     const char* h = data_.data() + pos_;
     const uint8_t flags = static_cast<uint8_t>(h[0]);
     const uint32_t len = DecodeBigEndian32(h + 1);
     const uint32_t crc = DecodeBigEndian32(h + 5);
     if ((flags & ~kFlagZstd) != 0) return Corrupt("unknown record flags");
     if (len > kMaxRecordBytes) return Corrupt("record length out of range");
-    if (data_.size() - pos_ - kRecordHeaderBytes < len) return Corrupt("torn record");
+    if (data_.size() - pos_ - kRecordHeaderBytes < len) {
+      if (later_segments) {
+        pos_ = data_.size();
+        continue;
+      }
+      return Corrupt("torn record");
+    }
     std::string_view payload(h + kRecordHeaderBytes, len);
     uint32_t actual = crc32c::Extend(crc32c::Value(h, 5), payload.data(), payload.size());
     if (actual != crc) return Corrupt("record checksum mismatch");
