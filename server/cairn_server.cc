@@ -10,12 +10,6 @@
 #include "tsdb/util/absl_compat.h"
 
 namespace cairn::server {
-namespace {
-
-constexpr char kVersion[] = "0.1.0";
-
-}  // namespace
-
 CairnServer::CairnServer(ServerFlags flags) : flags_(std::move(flags)) {}
 
 CairnServer::~CairnServer() { Stop(); }
@@ -43,6 +37,7 @@ absl::Status CairnServer::Start() {
   http_opts.listen_address = flags_.web_listen_address;
   http_ = std::make_unique<HttpServer>(http_opts);
   metadata_api_ = std::make_unique<MetadataApi>(db_.get());
+  status_api_ = std::make_unique<StatusApi>(db_.get(), flags_);
   RegisterMetrics();
   RegisterRoutes();
   if (absl::Status s = http_->Start(); !s.ok()) return s;
@@ -93,7 +88,7 @@ void CairnServer::RegisterMetrics() {
   MetricFamily* blocks =
       metrics_.AddGauge("prometheus_tsdb_blocks_loaded", "Number of currently loaded data blocks.");
   MetricFamily* build = metrics_.AddGauge("cairn_build_info", "Build information.", {"version"});
-  build->Set({kVersion}, 1);
+  build->Set({kCairnVersion}, 1);
   metrics_.AddCollector([this, head_series, head_chunks, blocks] {
     DbStats s = db_->stats();
     head_series->Set({}, static_cast<double>(s.head_series));
@@ -119,11 +114,7 @@ void CairnServer::RegisterRoutes() {
   http_->Route("/api/v1/write", [this](const HttpRequest& req, HttpResponse* resp) {
     HandleRemoteWrite(req, resp);
   });
-  http_->Route("/api/v1/status/buildinfo", [](const HttpRequest&, HttpResponse* resp) {
-    RespondSuccess(resp, absl::StrCat("{\"version\":\"", kVersion,
-                                      "\",\"revision\":\"\",\"branch\":\"\",\"buildUser\":\"\","
-                                      "\"buildDate\":\"\",\"goVersion\":\"\"}"));
-  });
+  status_api_->Register(http_.get());
   metadata_api_->Register(http_.get());
 }
 

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "server/api_metadata.h"
+#include "server/api_status.h"
 #include "server/flags.h"
 #include "server/grpc_ingest.h"
 #include "server/http_server.h"
@@ -46,6 +47,7 @@ class CairnServer {
   std::unique_ptr<grpc::Server> grpc_;
   int grpc_port_ = 0;
   std::unique_ptr<MetadataApi> metadata_api_;
+  std::unique_ptr<StatusApi> status_api_;
   MetricsRegistry metrics_;
   RemoteWriteLimits write_limits_;
 

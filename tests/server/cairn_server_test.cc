@@ -116,6 +116,33 @@ TEST_F(CairnServerTest, RemoteWriteThenSeries) {
   EXPECT_NE(m.body.find("prometheus_tsdb_head_series 1"), std::string::npos);
 }
 
+TEST_F(CairnServerTest, StatusEndpoints) {
+  ASSERT_EQ(Request(port_, "POST", "/api/v1/write",
+                    WriteBody({{"__name__", "up"}, {"job", "a"}}, {{1000, 1}}))
+                .status,
+            204);
+  ASSERT_EQ(Request(port_, "POST", "/api/v1/write",
+                    WriteBody({{"__name__", "up"}, {"job", "b"}}, {{1000, 1}}))
+                .status,
+            204);
+  Reply tsdb = Request(port_, "GET", "/api/v1/status/tsdb");
+  EXPECT_EQ(tsdb.status, 200);
+  EXPECT_NE(tsdb.body.find("\"headStats\":{\"numSeries\":2,"), std::string::npos) << tsdb.body;
+  EXPECT_NE(tsdb.body.find("\"seriesCountByMetricName\":[{\"name\":\"up\",\"value\":2}]"),
+            std::string::npos)
+      << tsdb.body;
+  EXPECT_NE(tsdb.body.find("\"labelValueCountByLabelName\":[{\"name\":\"job\",\"value\":2}"),
+            std::string::npos)
+      << tsdb.body;
+  Reply flags = Request(port_, "GET", "/api/v1/status/flags");
+  EXPECT_NE(flags.body.find("\"storage.tsdb.path\":\"" + dir_ + "\""), std::string::npos)
+      << flags.body;
+  Reply rt = Request(port_, "GET", "/api/v1/status/runtimeinfo");
+  EXPECT_NE(rt.body.find("\"storageRetention\":\"15d\""), std::string::npos) << rt.body;
+  Reply bi = Request(port_, "GET", "/api/v1/status/buildinfo");
+  EXPECT_NE(bi.body.find("\"version\":\"0.1.0\""), std::string::npos);
+}
+
 TEST_F(CairnServerTest, RemoteWriteErrors) {
   Reply bad_snappy = Request(port_, "POST", "/api/v1/write", "not snappy at all");
   EXPECT_EQ(bad_snappy.status, 400);
