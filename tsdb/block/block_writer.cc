@@ -1,0 +1,63 @@
+#include "tsdb/block/block_writer.h"
+
+#include "absl/strings/str_format.h"
+#include "tsdb/chunk/xor_chunk.h"
+#include "tsdb/util/status_macros.h"
+
+namespace cairn::block {
+
+absl::StatusOr<std::unique_ptr<BlockWriter>> BlockWriter::Create(io::FileSystem* fs,
+                                                                 std::string dir) {
+  CAIRN_RETURN_IF_ERROR(fs->CreateDirs(dir));
+  std::unique_ptr<BlockWriter> w(new BlockWriter(fs, std::move(dir)));
+  CAIRN_ASSIGN_OR_RETURN(w->chunks_, ChunkWriter::Create(fs, w->dir_ + "/chunks"));
+  CAIRN_ASSIGN_OR_RETURN(w->index_, index::IndexWriter::Create(fs, w->dir_ + "/index"));
+  return w;
+}
+
+absl::Status BlockWriter::AddSeries(const Labels& labels, absl::Span<const EncodedChunk> chunks) {
+  if (chunks.empty()) return absl::OkStatus();
+  metas_.clear();
+  for (const EncodedChunk& c : chunks) {
+    CAIRN_ASSIGN_OR_RETURN(uint64_t ref, chunks_->Write(ChunkEncoding::kXor, c.bytes));
+    metas_.push_back(index::ChunkMeta{c.min_time, c.max_time, ref});
+    num_samples_ += c.num_samples;
+  }
+  CAIRN_RETURN_IF_ERROR(index_->AddSeries(labels, metas_));
+  ++num_series_;
+  num_chunks_ += chunks.size();
+  return absl::OkStatus();
+}
+
+absl::Status BlockWriter::AddSeriesSamples(const Labels& labels,
+                                           absl::Span<const std::vector<Sample>> chunks) {
+  std::vector<XorChunkEncoder> encoders(chunks.size());
+  std::vector<EncodedChunk> encoded;
+  encoded.reserve(chunks.size());
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (chunks[i].empty()) continue;
+    for (const Sample& s : chunks[i]) encoders[i].Append(s.t, s.v);
+    encoded.push_back(EncodedChunk{encoders[i].min_time(), encoders[i].max_time(),
+                                   encoders[i].num_samples(), encoders[i].bytes()});
+  }
+  return AddSeries(labels, encoded);
+}
+
+absl::Status BlockWriter::Finish(BlockMeta meta) {
+  CAIRN_RETURN_IF_ERROR(chunks_->Finish());
+  CAIRN_RETURN_IF_ERROR(index_->Finish());
+  meta.num_series = num_series_;
+  meta.num_chunks = num_chunks_;
+  meta.num_samples = num_samples_;
+  CAIRN_RETURN_IF_ERROR(WriteBlockMeta(fs_, dir_, meta));
+  return fs_->SyncDir(dir_);
+}
+
+absl::Status CommitBlockDir(io::FileSystem* fs, const std::string& tmp_dir,
+                            const std::string& final_dir) {
+  CAIRN_RETURN_IF_ERROR(fs->Rename(tmp_dir, final_dir));
+  size_t slash = final_dir.find_last_of('/');
+  return fs->SyncDir(slash == std::string::npos ? "." : final_dir.substr(0, slash));
+}
+
+}  // namespace cairn::block
