@@ -1,14 +1,48 @@
 #include "tsdb/db.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "tsdb/block/block.h"
+#include "tsdb/block/block_writer.h"
+#include "tsdb/block/ulid.h"
+#include "tsdb/compact/block_writer_output.h"
+#include "tsdb/compact/compactor.h"
+#include "tsdb/compact/planner.h"
+#include "tsdb/compact/retention.h"
 #include "tsdb/head/head.h"
 #include "tsdb/storage/merge.h"
+#include "tsdb/util/absl_compat.h"
 #include "tsdb/util/status_macros.h"
 
 namespace cairn {
+namespace {
+
+constexpr std::string_view kTmpForDeletionSuffix = ".tmp-for-deletion";
+
+void LogLine(const std::string& line) { std::fprintf(stderr, "tsdb: %s\n", line.c_str()); }
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// Whether every source of `inner` is among `outer`'s: `inner` is then an input that a
+// finished compaction already covers.
+bool SourcesCovered(const block::BlockMeta& inner, const block::BlockMeta& outer) {
+  if (inner.ulid == outer.ulid || outer.level <= inner.level) return false;
+  absl::flat_hash_set<std::string> have(outer.sources.begin(), outer.sources.end());
+  const std::vector<std::string> self = {inner.ulid};
+  for (const std::string& s : inner.sources.empty() ? self : inner.sources) {
+    if (!have.contains(s)) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 DB::DB(std::string dir, DbOptions opts) : dir_(std::move(dir)), opts_(opts) {}
 
@@ -20,6 +54,12 @@ absl::StatusOr<std::unique_ptr<DB>> DB::Open(std::string dir, DbOptions opts) {
   CAIRN_RETURN_IF_ERROR(db->LoadBlocks());
   head::HeadOptions head_opts;
   head_opts.chunk_range_ms = opts.block_range_ms;
+  {
+    absl::MutexLock l(&db->mu_);
+    for (const auto& b : db->blocks_) {
+      head_opts.min_valid_time = std::max(head_opts.min_valid_time, b->meta().max_time);
+    }
+  }
   CAIRN_ASSIGN_OR_RETURN(db->head_,
                          head::Head::Open(opts.fs, io::JoinPath(db->dir_, "wal"), head_opts));
   if (opts.background) db->background_ = std::thread([d = db.get()] { d->BackgroundLoop(); });
@@ -27,14 +67,63 @@ absl::StatusOr<std::unique_ptr<DB>> DB::Open(std::string dir, DbOptions opts) {
 }
 
 absl::Status DB::LoadBlocks() {
-  // Blocks land with tsdb/block; until then the DB is the head alone.
+  io::FileSystem* fs = opts_.fs;
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, fs->ListDir(dir_));
+  std::vector<std::shared_ptr<block::Block>> loaded;
+  uint64_t corrupt = 0;
+  for (const std::string& name : names) {
+    std::string path = io::JoinPath(dir_, name);
+    if (!fs->IsDirectory(path)) continue;
+    if (absl::EndsWith(name, Sv(compact::kTmpForCreationSuffix)) ||
+        absl::EndsWith(name, Sv(kTmpForDeletionSuffix))) {
+      LogLine(absl::StrFormat("removing leftover directory %s", path));
+      CAIRN_RETURN_IF_ERROR(fs->RemoveAll(path));
+      continue;
+    }
+    if (!block::IsUlid(name)) continue;
+    auto b = block::Block::Open(fs, path);
+    if (!b.ok()) {
+      // A damaged block must not take the server down: report it, serve the rest.
+      LogLine(absl::StrFormat("skipping unreadable block %s: %s", path, b.status().ToString()));
+      ++corrupt;
+      continue;
+    }
+    loaded.push_back(std::move(*b));
+  }
+  // A crash between a compaction's rename and the deletion of its inputs leaves the
+  // inputs behind; their data is in the compacted block.
+  std::vector<std::shared_ptr<block::Block>> keep;
+  for (const auto& b : loaded) {
+    bool covered = false;
+    for (const auto& other : loaded) covered |= SourcesCovered(b->meta(), other->meta());
+    if (covered) {
+      LogLine(absl::StrFormat("removing block %s: compacted into a newer block", b->dir()));
+      CAIRN_RETURN_IF_ERROR(fs->RemoveAll(b->dir()));
+      continue;
+    }
+    keep.push_back(b);
+  }
+  std::sort(keep.begin(), keep.end(),
+            [](const auto& a, const auto& b) { return a->meta().min_time < b->meta().min_time; });
+  absl::MutexLock l(&mu_);
+  blocks_ = std::move(keep);
+  stats_.corrupt_blocks_skipped += corrupt;
   return absl::OkStatus();
+}
+
+std::vector<std::shared_ptr<block::Block>> DB::BlocksSnapshot() const {
+  absl::MutexLock l(&mu_);
+  return blocks_;
 }
 
 std::unique_ptr<storage::Appender> DB::NewAppender() { return head_->NewAppender(); }
 
 absl::StatusOr<std::unique_ptr<storage::Querier>> DB::NewQuerier(int64_t mint, int64_t maxt) {
   std::vector<std::unique_ptr<storage::Querier>> qs;
+  for (const auto& b : BlocksSnapshot()) {
+    if (b->meta().max_time <= mint || b->meta().min_time > maxt) continue;
+    qs.push_back(b->NewQuerier(mint, maxt));
+  }
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<storage::Querier> hq, head_->NewQuerier(mint, maxt));
   qs.push_back(std::move(hq));
   if (qs.size() == 1) return std::move(qs[0]);
@@ -43,21 +132,187 @@ absl::StatusOr<std::unique_ptr<storage::Querier>> DB::NewQuerier(int64_t mint, i
 
 absl::Status DB::Maintain() {
   absl::MutexLock l(&maintain_mu_);
+  if (head_ == nullptr) return absl::OkStatus();
   CAIRN_RETURN_IF_ERROR(CutHead());
+  CAIRN_RETURN_IF_ERROR(CompactBlocks());
   return ApplyRetention();
 }
 
-absl::Status DB::CutHead() { return absl::OkStatus(); }
+absl::Status DB::WriteHeadBlock(int64_t mint, int64_t maxt) {
+  io::FileSystem* fs = opts_.fs;
+  const std::string ulid = block::NewUlid(absl::ToUnixMillis(absl::Now()));
+  const std::string tmp =
+      io::JoinPath(dir_, absl::StrCat(ulid, Sv(compact::kTmpForCreationSuffix)));
+  const std::string final_dir = io::JoinPath(dir_, ulid);
+  auto status = [&]() -> absl::Status {
+    CAIRN_ASSIGN_OR_RETURN(auto w, block::BlockWriter::Create(fs, tmp));
+    std::vector<block::EncodedChunk> chunks;
+    CAIRN_RETURN_IF_ERROR(head_->ForEachSeriesChunks(
+        mint, maxt, [&](const Labels& labels, const std::vector<head::ChunkView>& views) {
+          chunks.clear();
+          for (const head::ChunkView& v : views) {
+            chunks.push_back(block::EncodedChunk{v.min_time, v.max_time, v.num_samples, v.bytes});
+          }
+          return w->AddSeries(labels, chunks);
+        }));
+    if (w->num_series() == 0) {
+      w.reset();
+      return fs->RemoveAll(tmp);
+    }
+    block::BlockMeta meta;
+    meta.ulid = ulid;
+    meta.min_time = mint;
+    meta.max_time = maxt;
+    meta.level = 1;
+    meta.sources = {ulid};
+    CAIRN_RETURN_IF_ERROR(w->Finish(meta));
+    CAIRN_RETURN_IF_ERROR(block::CommitBlockDir(fs, tmp, final_dir));
+    CAIRN_ASSIGN_OR_RETURN(auto b, block::Block::Open(fs, final_dir));
+    LogLine(absl::StrFormat("wrote block %s [%d, %d): %d series, %d samples", ulid, mint, maxt,
+                            b->meta().num_series, b->meta().num_samples));
+    absl::MutexLock l(&mu_);
+    blocks_.push_back(std::move(b));
+    std::sort(blocks_.begin(), blocks_.end(),
+              [](const auto& a, const auto& b) { return a->meta().min_time < b->meta().min_time; });
+    return absl::OkStatus();
+  }();
+  if (!status.ok()) {
+    fs->RemoveAll(tmp).IgnoreError();
+    return Annotate(status, absl::StrFormat("writing head block [%d, %d)", mint, maxt));
+  }
+  return absl::OkStatus();
+}
 
-absl::Status DB::ApplyRetention() { return absl::OkStatus(); }
+absl::Status DB::CutHead() {
+  const int64_t range = opts_.block_range_ms;
+  for (;;) {
+    int64_t hmin = head_->min_time(), hmax = head_->max_time();
+    if (hmin == INT64_MAX || hmax == INT64_MIN || hmax - hmin <= range / 2 * 3) break;
+    int64_t mint = FloorDiv(hmin, range) * range;
+    int64_t maxt = mint + range;
+    // Nothing older than maxt may land in the head once it has been read into the block.
+    head_->FenceAppendsBefore(maxt);
+    CAIRN_RETURN_IF_ERROR(WriteHeadBlock(mint, maxt));
+    CAIRN_RETURN_IF_ERROR(head_->Truncate(maxt));
+    if (head_->min_time() <= hmin) break;  // no progress: do not spin
+  }
+  return absl::OkStatus();
+}
+
+int64_t DB::MaxBlockRange() const {
+  if (opts_.max_block_range_ms > 0) return opts_.max_block_range_ms;
+  int64_t r = 31LL * 24 * 3600 * 1000;
+  if (opts_.retention_ms > 0) r = std::min(r, opts_.retention_ms / 10);
+  return std::max(r, opts_.block_range_ms);
+}
+
+absl::Status DB::CompactBlocks() {
+  compact::PlannerOptions popts;
+  popts.block_range_ms = opts_.block_range_ms;
+  popts.max_block_range_ms = MaxBlockRange();
+  compact::BlockWriterOutputFactory factory(opts_.fs);
+  for (int round = 0; round < 16; ++round) {
+    std::vector<std::shared_ptr<block::Block>> blocks = BlocksSnapshot();
+    absl::flat_hash_set<std::string> failed;
+    {
+      absl::MutexLock l(&mu_);
+      failed = failed_compactions_;
+    }
+    std::vector<compact::PlannerBlock> pbs;
+    for (const auto& b : blocks) {
+      const auto& m = b->meta();
+      pbs.push_back(compact::PlannerBlock{m.ulid, m.min_time, m.max_time, m.level, b->size_bytes(),
+                                          m.num_series, m.num_tombstones, failed.contains(m.ulid)});
+    }
+    std::vector<std::string> plan = compact::Plan(pbs, popts);
+    if (plan.size() < 2) return absl::OkStatus();
+    std::vector<compact::CompactionInput> inputs;
+    for (const std::string& id : plan) {
+      for (const auto& b : blocks) {
+        if (b->meta().ulid != id) continue;
+        const auto& m = b->meta();
+        inputs.push_back(compact::CompactionInput{
+            compact::InputMeta{m.ulid, m.min_time, m.max_time, m.level, m.sources},
+            b->AllSeries(),
+            {}});
+      }
+    }
+    auto start = absl::Now();
+    auto result = compact::Compact(opts_.fs, dir_, block::NewUlid(absl::ToUnixMillis(start)),
+                                   std::move(inputs), &factory);
+    if (!result.ok()) {
+      absl::MutexLock l(&mu_);
+      ++stats_.compaction_failures;
+      for (const std::string& id : plan) failed_compactions_.insert(id);
+      return result.status();
+    }
+    std::shared_ptr<block::Block> nb;
+    if (result->has_value()) {
+      CAIRN_ASSIGN_OR_RETURN(nb, block::Block::Open(opts_.fs, (*result)->dir));
+      LogLine(absl::StrFormat("compacted %d blocks into %s [%d, %d) in %s", plan.size(),
+                              nb->meta().ulid, nb->meta().min_time, nb->meta().max_time,
+                              absl::FormatDuration(absl::Now() - start)));
+    }
+    {
+      absl::MutexLock l(&mu_);
+      ++stats_.compactions;
+      stats_.last_compaction_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+      if (nb != nullptr) blocks_.push_back(nb);
+    }
+    CAIRN_RETURN_IF_ERROR(DeleteBlocks(plan));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DB::DeleteBlocks(const std::vector<std::string>& ulids) {
+  std::vector<std::shared_ptr<block::Block>> doomed;
+  {
+    absl::MutexLock l(&mu_);
+    std::vector<std::shared_ptr<block::Block>> keep;
+    for (auto& b : blocks_) {
+      if (std::find(ulids.begin(), ulids.end(), b->meta().ulid) != ulids.end()) {
+        doomed.push_back(b);
+      } else {
+        keep.push_back(b);
+      }
+    }
+    std::sort(keep.begin(), keep.end(),
+              [](const auto& a, const auto& b) { return a->meta().min_time < b->meta().min_time; });
+    blocks_ = std::move(keep);
+  }
+  for (const auto& b : doomed) {
+    std::string tmp = absl::StrCat(b->dir(), Sv(kTmpForDeletionSuffix));
+    CAIRN_RETURN_IF_ERROR(opts_.fs->Rename(b->dir(), tmp));
+    CAIRN_RETURN_IF_ERROR(opts_.fs->RemoveAll(tmp));
+  }
+  return opts_.fs->SyncDir(dir_);
+}
+
+absl::Status DB::ApplyRetention() {
+  std::vector<compact::RetentionBlock> rbs;
+  for (const auto& b : BlocksSnapshot()) {
+    rbs.push_back(compact::RetentionBlock{b->meta().ulid, b->meta().min_time, b->meta().max_time,
+                                          b->size_bytes()});
+  }
+  compact::RetentionOptions ropts;
+  ropts.retention_ms = opts_.retention_ms;
+  ropts.retention_bytes = opts_.retention_bytes;
+  std::vector<std::string> doomed = compact::BlocksBeyondRetention(rbs, ropts, 0);
+  if (doomed.empty()) return absl::OkStatus();
+  for (const std::string& id : doomed) LogLine(absl::StrFormat("retention: deleting block %s", id));
+  {
+    absl::MutexLock l(&mu_);
+    stats_.blocks_deleted_by_retention += doomed.size();
+  }
+  return DeleteBlocks(doomed);
+}
 
 void DB::BackgroundLoop() {
   while (!stop_.WaitForNotificationWithTimeout(absl::Milliseconds(opts_.maintenance_interval_ms))) {
     if (absl::Status s = Maintain(); !s.ok()) {
-      std::fprintf(stderr, "tsdb: background maintenance failed: %s\n",
-                   std::string(s.message()).c_str());
+      LogLine(absl::StrCat("background maintenance failed: ", s.ToString()));
       absl::MutexLock l(&mu_);
-      ++stats_.compaction_failures;
+      ++stats_.maintenance_failures;
     }
   }
 }
@@ -66,6 +321,7 @@ absl::Status DB::Close() {
   if (closed_.exchange(true)) return absl::OkStatus();
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (background_.joinable()) background_.join();
+  absl::MutexLock l(&maintain_mu_);
   head_.reset();  // closes the WAL
   return absl::OkStatus();
 }
@@ -76,6 +332,8 @@ DbStats DB::stats() const {
     absl::MutexLock l(&mu_);
     s = stats_;
     s.blocks = blocks_.size();
+    s.blocks_bytes = 0;
+    for (const auto& b : blocks_) s.blocks_bytes += b->size_bytes();
   }
   if (head_ != nullptr) {
     s.head_series = head_->num_series();

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -62,6 +63,8 @@ struct DbStats {
   uint64_t compaction_failures = 0;
   uint64_t blocks_deleted_by_retention = 0;
   uint64_t corrupt_blocks_skipped = 0;
+  uint64_t maintenance_failures = 0;
+  double last_compaction_seconds = 0;
 };
 
 class DB final : public storage::Appendable, public storage::Queryable {
@@ -85,8 +88,17 @@ class DB final : public storage::Appendable, public storage::Queryable {
  private:
   DB(std::string dir, DbOptions opts);
   absl::Status LoadBlocks();
+  // Writes the head's [mint, maxt) into a new level-1 block and adds it.
+  absl::Status WriteHeadBlock(int64_t mint, int64_t maxt);
   absl::Status CutHead();
+  absl::Status CompactBlocks();
   absl::Status ApplyRetention();
+  // Drops blocks from the list and deletes their directories (renamed to
+  // *.tmp-for-deletion first, so a crash mid-delete never leaves a half block under
+  // its ULID). Open queriers keep reading the unlinked, still-mapped files.
+  absl::Status DeleteBlocks(const std::vector<std::string>& ulids);
+  std::vector<std::shared_ptr<block::Block>> BlocksSnapshot() const;
+  int64_t MaxBlockRange() const;
   void BackgroundLoop();
 
   const std::string dir_;
@@ -98,6 +110,8 @@ class DB final : public storage::Appendable, public storage::Queryable {
   // replaced by compaction stays readable until its last querier is gone.
   std::vector<std::shared_ptr<block::Block>> blocks_ ABSL_GUARDED_BY(mu_);
   DbStats stats_ ABSL_GUARDED_BY(mu_);
+  // Blocks whose compaction failed are not planned again until restart.
+  absl::flat_hash_set<std::string> failed_compactions_ ABSL_GUARDED_BY(mu_);
   absl::Mutex maintain_mu_;  // serialises Maintain()
 
   absl::Notification stop_;

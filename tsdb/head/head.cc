@@ -14,7 +14,9 @@
 namespace cairn::head {
 
 Head::Head(io::FileSystem* fs, std::string wal_dir, HeadOptions options)
-    : fs_(fs), wal_dir_(std::move(wal_dir)), options_(options), series_(options.num_stripes) {}
+    : fs_(fs), wal_dir_(std::move(wal_dir)), options_(options), series_(options.num_stripes) {
+  min_valid_time_.store(options.min_valid_time, std::memory_order_relaxed);
+}
 
 Head::~Head() = default;
 
@@ -55,6 +57,8 @@ absl::Status Head::Replay() {
     for (const wal::SampleRecord& r : recs) {
       MemSeries* s = series_.GetByRef(r.ref);
       if (s == nullptr) continue;  // series record lost with a torn tail
+      // Older samples are already in a block (logged before the head was truncated).
+      if (r.t < options_.min_valid_time) continue;
       absl::MutexLock l(&s->mu());
       if (s->Check(r.t, r.v) != AppendCheck::kOk) continue;
       bool was_empty = s->open_chunk().num_samples() == 0;
@@ -136,10 +140,22 @@ absl::StatusOr<std::vector<uint64_t>> Head::SelectRefs(const std::vector<Matcher
   return result;
 }
 
-absl::Status Head::Truncate(int64_t min_time_ms) {
+void Head::FenceAppendsBefore(int64_t t) {
   int64_t cur = min_valid_time_.load(std::memory_order_relaxed);
-  while (min_time_ms > cur && !min_valid_time_.compare_exchange_weak(cur, min_time_ms)) {
+  while (t > cur && !min_valid_time_.compare_exchange_weak(cur, t)) {
   }
+  absl::MutexLock fence(&commit_fence_);
+}
+
+int64_t Head::AppendableMinValidTime() const {
+  int64_t bound = min_valid_time();
+  int64_t max = max_time();
+  if (max != INT64_MIN) bound = std::max(bound, max - options_.chunk_range_ms / 2);
+  return bound;
+}
+
+absl::Status Head::Truncate(int64_t min_time_ms) {
+  FenceAppendsBefore(min_time_ms);
   int64_t dropped_chunks = 0;
   int64_t new_min = INT64_MAX;
   std::vector<uint64_t> removed = series_.RemoveIf([&](MemSeries& s) {
@@ -202,6 +218,11 @@ absl::Status Head::ForEachSeriesChunks(
       if (c.min_time >= mint && c.max_time < maxt) {
         views.push_back(ChunkView{c.min_time, c.max_time, c.num_samples, c.bytes()});
       }
+    }
+    const XorChunkEncoder& open = s->open_chunk();
+    if (open.num_samples() > 0 && open.min_time() >= mint && open.max_time() < maxt) {
+      views.push_back(
+          ChunkView{open.min_time(), open.max_time(), open.num_samples(), open.bytes()});
     }
     if (views.empty()) continue;
     absl::Status st = fn(s->labels(), views);

@@ -44,6 +44,9 @@ struct HeadOptions {
   int64_t chunk_range_ms = 2 * 3600 * 1000;
   size_t num_stripes = StripeSeries::kDefaultStripes;
   wal::WalOptions wal_options;
+  // Samples older than this are refused, and skipped on WAL replay: the DB sets it to
+  // the end of its newest block, which already holds them.
+  int64_t min_valid_time = INT64_MIN;
 };
 
 class Head final : public storage::Appendable, public storage::Queryable {
@@ -62,8 +65,19 @@ class Head final : public storage::Appendable, public storage::Queryable {
   // checkpoints the WAL up to the current segment, deleting the segments before it.
   absl::Status Truncate(int64_t min_time_ms);
 
-  // For the block writer: calls fn for each series, in label order, that has closed
-  // chunks within [mint, maxt), with those chunks. Chunks are borrowed for the call.
+  // Refuses (kTooOld) samples older than `t` from now on, and returns once every
+  // commit that might still add older samples has finished. The DB calls it before
+  // writing [.., t) into a block, so nothing lands in that range after it was read.
+  void FenceAppendsBefore(int64_t t);
+  // The oldest timestamp an append may have: the truncation bound, and no more than
+  // half a chunk range behind the newest sample (Prometheus' appendable window), so
+  // the part of the head about to become a block no longer changes.
+  int64_t AppendableMinValidTime() const;
+
+  // For the block writer: calls fn for each series, in label order, that has chunks
+  // wholly within [mint, maxt), with those chunks (the open chunk too once it lies
+  // there: chunk windows are aligned to the chunk range, so after
+  // FenceAppendsBefore(maxt) it cannot grow). Chunks are borrowed for the call.
   absl::Status ForEachSeriesChunks(
       int64_t mint, int64_t maxt,
       const std::function<absl::Status(const Labels&, const std::vector<ChunkView>&)>& fn);
@@ -116,6 +130,10 @@ class Head final : public storage::Appendable, public storage::Queryable {
   // also guards MemSeries::logged.
   absl::Mutex wal_mu_;
   std::unique_ptr<wal::Wal> wal_ ABSL_GUARDED_BY(wal_mu_);
+
+  // Held shared by Commit() while it applies samples; FenceAppendsBefore() takes it
+  // exclusively to wait for commits that checked an older bound.
+  absl::Mutex commit_fence_;
 
   std::atomic<int64_t> num_chunks_{0};
   std::atomic<int64_t> min_time_{INT64_MAX};

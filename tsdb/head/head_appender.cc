@@ -63,11 +63,10 @@ absl::StatusOr<storage::SeriesRef> HeadAppender::Append(storage::SeriesRef ref,
       if (is_new) head_->IndexSeries(*s);
     }
   }
-  if (t_ms < head_->min_valid_time()) {
+  if (int64_t bound = head_->AppendableMinValidTime(); t_ms < bound) {
     head_->CountReject(RejectReason::kTooOld);
-    return RejectedSampleError(
-        RejectReason::kTooOld, s->labels(), t_ms,
-        absl::StrCat("older than the head's lower bound ", head_->min_valid_time()));
+    return RejectedSampleError(RejectReason::kTooOld, s->labels(), t_ms,
+                               absl::StrCat("older than the head's lower bound ", bound));
   }
   AppendCheck check;
   {
@@ -133,9 +132,15 @@ absl::Status HeadAppender::Commit() {
       }
     }
   }
-  int64_t appended = 0, chunks_cut = 0, ooo = 0, dup = 0;
+  int64_t appended = 0, chunks_cut = 0, ooo = 0, dup = 0, too_old = 0;
   int64_t mint = INT64_MAX, maxt = INT64_MIN;
+  absl::ReaderMutexLock fence(&head_->commit_fence_);
+  const int64_t min_valid = head_->min_valid_time();
   for (const Pending& p : pending_) {
+    if (p.t < min_valid) {  // the range was cut into a block since Append()
+      ++too_old;
+      continue;
+    }
     absl::MutexLock l(&p.series->mu());
     switch (p.series->Check(p.t, p.v)) {
       case AppendCheck::kOk:
@@ -158,6 +163,7 @@ absl::Status HeadAppender::Commit() {
   pending_.clear();
   if (ooo) head_->CountReject(RejectReason::kOutOfOrder, ooo);
   if (dup) head_->CountReject(RejectReason::kDuplicate, dup);
+  if (too_old) head_->CountReject(RejectReason::kTooOld, too_old);
   if (appended) {
     head_->samples_appended_.fetch_add(appended, std::memory_order_relaxed);
     head_->num_chunks_.fetch_add(chunks_cut, std::memory_order_relaxed);

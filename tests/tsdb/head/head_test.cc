@@ -408,7 +408,7 @@ TEST(HeadWalTest, ReplayRestoresCommittedDataExactly) {
       }
     }
     ASSERT_TRUE(app->Commit().ok());
-    ASSERT_TRUE(app->Append(0, never, 1, 1).ok());
+    ASSERT_TRUE(app->Append(0, never, 299 * 15000, 1).ok());
     app->Rollback();
     ASSERT_TRUE(app->Append(0, a, 1, 1).ok() == false);  // out of order, not logged
     before = Query(head.get(), INT64_MIN, INT64_MAX, {M(MatchType::kRegexMatch, "__name__", ".+")});
@@ -423,7 +423,7 @@ TEST(HeadWalTest, ReplayRestoresCommittedDataExactly) {
   EXPECT_EQ(head->samples_appended(), 400);
   // Appends continue after replay, and refs do not collide.
   auto app = head->NewAppender();
-  auto ref = app->Append(0, Labels{{"__name__", "c"}}, 5, 5);
+  auto ref = app->Append(0, Labels{{"__name__", "c"}}, 299 * 15000 + 5, 5);
   ASSERT_TRUE(ref.ok());
   ASSERT_TRUE(app->Append(0, a, 300 * 15000, 1).ok());
   ASSERT_TRUE(app->Commit().ok());
@@ -432,7 +432,7 @@ TEST(HeadWalTest, ReplayRestoresCommittedDataExactly) {
   ASSERT_NE(head, nullptr);
   auto c = Query(head.get(), 0, INT64_MAX, {M(MatchType::kEqual, "__name__", "c")});
   ASSERT_EQ(c.size(), 1u);
-  EXPECT_EQ(c[0].second, (Samples{{5, 5}}));
+  EXPECT_EQ(c[0].second, (Samples{{299 * 15000 + 5, 5}}));
   EXPECT_EQ(
       Query(head.get(), 0, INT64_MAX, {M(MatchType::kEqual, "__name__", "a")})[0].second.size(),
       301u);
@@ -465,6 +465,30 @@ TEST(HeadWalTest, TruncateCheckpointThenReopen) {
   EXPECT_EQ(r[0].second.back().first, 509000);
   EXPECT_EQ(r[0].second.size(), 260u);
   std::filesystem::remove_all(dir);
+}
+
+// Prometheus' appendable window: samples more than half a chunk range behind the
+// newest sample are refused; FenceAppendsBefore(t) raises the bound to t, also for
+// samples accepted by Append() but not yet committed.
+TEST(HeadAppendWindowTest, OldSamplesAndFencedCommitsAreRefused) {
+  HeadOptions o;
+  o.chunk_range_ms = 1000;
+  auto h = Head::Open(io::FileSystem::Default(), "", o);
+  ASSERT_TRUE(h.ok());
+  Labels a{{"__name__", "a"}}, b{{"__name__", "b"}};
+  auto app = (*h)->NewAppender();
+  ASSERT_TRUE(app->Append(0, a, 10000, 1).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  EXPECT_EQ((*h)->AppendableMinValidTime(), 9500);
+  EXPECT_FALSE(app->Append(0, b, 9499, 1).ok());
+  ASSERT_TRUE(app->Append(0, b, 9500, 1).ok());
+  ASSERT_TRUE(app->Append(0, b, 9800, 2).ok());
+  (*h)->FenceAppendsBefore(9700);  // between Append and Commit
+  ASSERT_TRUE(app->Commit().ok());
+  auto got = Query(h->get(), INT64_MIN, INT64_MAX, {M(MatchType::kEqual, "__name__", "b")});
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].second, (Samples{{9800, 2}}));
+  EXPECT_EQ((*h)->rejected(storage::RejectReason::kTooOld), 2);
 }
 
 }  // namespace
