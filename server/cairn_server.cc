@@ -89,11 +89,30 @@ void CairnServer::RegisterMetrics() {
       metrics_.AddGauge("prometheus_tsdb_blocks_loaded", "Number of currently loaded data blocks.");
   MetricFamily* build = metrics_.AddGauge("cairn_build_info", "Build information.", {"version"});
   build->Set({kCairnVersion}, 1);
-  metrics_.AddCollector([this, head_series, head_chunks, blocks] {
+  MetricFamily* block_bytes = metrics_.AddGauge(
+      "prometheus_tsdb_storage_blocks_bytes",
+      "The number of bytes that are currently used for local storage by all blocks.");
+  MetricFamily* compactions = metrics_.AddCounter(
+      "prometheus_tsdb_compactions_total", "Total number of compactions that were executed.");
+  MetricFamily* compactions_failed = metrics_.AddCounter(
+      "prometheus_tsdb_compactions_failed_total", "Total number of compactions that failed.");
+  MetricFamily* compaction_seconds = metrics_.AddGauge(
+      "cairn_tsdb_last_compaction_duration_seconds", "Duration of the last compaction.");
+  MetricFamily* retentions = metrics_.AddCounter("cairn_tsdb_blocks_deleted_by_retention_total",
+                                                 "Blocks deleted by time or size retention.");
+  MetricFamily* corrupt = metrics_.AddGauge(
+      "cairn_tsdb_corrupt_blocks", "Blocks skipped at start-up because they could not be read.");
+  metrics_.AddCollector([=, this] {
     DbStats s = db_->stats();
     head_series->Set({}, static_cast<double>(s.head_series));
     head_chunks->Set({}, static_cast<double>(s.head_chunks));
     blocks->Set({}, static_cast<double>(s.blocks));
+    block_bytes->Set({}, static_cast<double>(s.blocks_bytes));
+    compactions->Set({}, static_cast<double>(s.compactions));
+    compactions_failed->Set({}, static_cast<double>(s.compaction_failures));
+    compaction_seconds->Set({}, s.last_compaction_seconds);
+    retentions->Set({}, static_cast<double>(s.blocks_deleted_by_retention));
+    corrupt->Set({}, static_cast<double>(s.corrupt_blocks_skipped));
   });
   http_->SetObserver([this](std::string_view handler, int code, double seconds) {
     std::string h = handler.empty() ? "other" : std::string(handler);
