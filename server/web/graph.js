@@ -161,7 +161,7 @@ class Panel {
     this.state.tab = tab;
     this.onChange();
     this.renderTab();
-    if (this.state.expr) this.execute();
+    if (this.input.value.trim() !== '') this.execute();
   }
 
   execute() {
@@ -394,7 +394,6 @@ class Panel {
         stroke: PALETTE[i % PALETTE.length],
         width: 1.5,
         spanGaps: false,
-        points: { show: false },
         value: (u, v) => formatValue(v),
       });
     });
@@ -404,7 +403,7 @@ class Panel {
       height: 400,
       series,
       scales: { x: { time: true, range: [startSec, endSec] } },
-      axes: [{}, { size: 70, values: (u, vals) => vals.map(formatValue) }],
+      axes: [{ values: timeTicks }, { size: 70, values: (u, vals) => vals.map(formatValue) }],
       legend: { live: true },
       cursor: { focus: { prox: 30 }, drag: { x: true, y: false } },
       focus: { alpha: 0.3 },
@@ -429,6 +428,12 @@ class Panel {
   updateTooltip(u, tooltip) {
     const idx = u.cursor.idx;
     if (idx == null || u.cursor.left < 0) {
+      tooltip.hidden = true;
+      return;
+    }
+    // uPlot snaps to the nearest index however far it is; only show a point the
+    // cursor is actually near.
+    if (Math.abs(u.valToPos(u.data[0][idx], 'x') - u.cursor.left) > 30) {
       tooltip.hidden = true;
       return;
     }
@@ -476,6 +481,20 @@ class Panel {
   }
 }
 
+// X-axis labels in 24-hour time (UTC unless "Use local time"), with the date
+// under the first tick and wherever the day changes; dates only for day-sized ticks.
+function timeTicks(u, splits, axisIdx, space, incr) {
+  let lastDate = '';
+  return splits.map((t) => {
+    const [date, time] = formatTime(t * 1000).split(' ');
+    if (incr >= 86400) return date;
+    const label = incr < 60 ? time : time.slice(0, 5);
+    if (date === lastDate) return label;
+    lastDate = date;
+    return `${label}\n${date}`;
+  });
+}
+
 // Metric-name completion under the expression box: suggests names matching the
 // identifier at the cursor (prefix matches first). Up/Down choose, Tab/Enter accept,
 // Escape closes.
@@ -510,10 +529,13 @@ class Completion {
     const cur = this.wordAtCursor();
     if (!cur || cur.word !== w.word) return;
     const lw = w.word.toLowerCase();
+    // An exact match first (so Tab keeps what was typed), then prefix matches,
+    // then names containing the word.
+    const exact = names.filter((n) => n === w.word);
     const prefix = names.filter((n) => n.toLowerCase().startsWith(lw) && n !== w.word);
     const infix = names.filter((n) => !n.toLowerCase().startsWith(lw) &&
         n.toLowerCase().includes(lw));
-    this.items = prefix.concat(infix).slice(0, 50);
+    this.items = exact.concat(prefix, infix).slice(0, 50);
     this.word = w;
     this.selected = this.items.length ? 0 : -1;
     this.render();
