@@ -38,6 +38,7 @@ absl::Status CairnServer::Start() {
   http_ = std::make_unique<HttpServer>(http_opts);
   metadata_api_ = std::make_unique<MetadataApi>(db_.get());
   status_api_ = std::make_unique<StatusApi>(db_.get(), flags_);
+  web_ui_ = std::make_unique<WebUi>();
   RegisterMetrics();
   RegisterRoutes();
   if (absl::Status s = http_->Start(); !s.ok()) return s;
@@ -135,6 +136,7 @@ void CairnServer::RegisterRoutes() {
   });
   status_api_->Register(http_.get());
   metadata_api_->Register(http_.get());
+  web_ui_->Register(http_.get());
 }
 
 void CairnServer::CountWrite(std::string_view source, const RemoteWriteResult& result) {

@@ -18,6 +18,7 @@
 #include "server/http_server.h"
 #include "server/metrics_registry.h"
 #include "server/remote_write.h"
+#include "server/web_ui.h"
 #include "tsdb/db.h"
 
 namespace cairn::server {
@@ -48,6 +49,7 @@ class CairnServer {
   int grpc_port_ = 0;
   std::unique_ptr<MetadataApi> metadata_api_;
   std::unique_ptr<StatusApi> status_api_;
+  std::unique_ptr<WebUi> web_ui_;
   MetricsRegistry metrics_;
   RemoteWriteLimits write_limits_;
 

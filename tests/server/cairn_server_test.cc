@@ -143,6 +143,16 @@ TEST_F(CairnServerTest, StatusEndpoints) {
   EXPECT_NE(bi.body.find("\"version\":\"0.1.0\""), std::string::npos);
 }
 
+TEST_F(CairnServerTest, WebUiIsServed) {
+  Reply root = Request(port_, "GET", "/");
+  EXPECT_EQ(root.status, 302);
+  Reply graph = Request(port_, "GET", "/graph?g0.expr=up&g0.tab=0&g0.range_input=1h");
+  EXPECT_EQ(graph.status, 200);
+  EXPECT_NE(graph.body.find("/static/app.js"), std::string::npos) << graph.body;
+  EXPECT_EQ(Request(port_, "GET", "/static/app.js").status, 200);
+  EXPECT_EQ(Request(port_, "GET", "/static/../CMakeLists.txt").status, 404);
+}
+
 TEST_F(CairnServerTest, RemoteWriteErrors) {
   Reply bad_snappy = Request(port_, "POST", "/api/v1/write", "not snappy at all");
   EXPECT_EQ(bad_snappy.status, 400);
