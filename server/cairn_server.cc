@@ -22,6 +22,7 @@ absl::Status CairnServer::Start() {
   absl::StatusOr<int64_t> retention_bytes = ParseByteSize(flags_.retention_size);
   if (!retention_bytes.ok()) return retention_bytes.status();
   db_opts.retention_bytes = *retention_bytes;
+  db_opts.prometheus_compatible_blocks = flags_.prometheus_compatible_blocks;
   absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(flags_.storage_path, db_opts);
   if (!db.ok()) {
     return absl::Status(db.status().code(), absl::StrCat("opening storage at ", flags_.storage_path,

@@ -50,6 +50,14 @@ const std::vector<FlagSpec>& Specs() {
          f->retention_size = v;
          return absl::OkStatus();
        }},
+      {"storage.tsdb.prometheus-compatible-blocks",
+       "Write block chunks only in Prometheus' XOR encoding (readable by promtool) instead "
+       "of Cairn's smaller packed encoding.",
+       true,
+       [](ServerFlags* f, std::string_view v) {
+         f->prometheus_compatible_blocks = v == "true";
+         return absl::OkStatus();
+       }},
       {"web.listen-address", "Address to listen on for the web interface and API.", false,
        [](ServerFlags* f, std::string_view v) {
          f->web_listen_address = v;

@@ -145,7 +145,7 @@ absl::Status DB::WriteHeadBlock(int64_t mint, int64_t maxt) {
       io::JoinPath(dir_, absl::StrCat(ulid, Sv(compact::kTmpForCreationSuffix)));
   const std::string final_dir = io::JoinPath(dir_, ulid);
   auto status = [&]() -> absl::Status {
-    CAIRN_ASSIGN_OR_RETURN(auto w, block::BlockWriter::Create(fs, tmp));
+    CAIRN_ASSIGN_OR_RETURN(auto w, block::BlockWriter::Create(fs, tmp, BlockOptions()));
     std::vector<block::EncodedChunk> chunks;
     CAIRN_RETURN_IF_ERROR(head_->ForEachSeriesChunks(
         mint, maxt, [&](const Labels& labels, const std::vector<head::ChunkView>& views) {
@@ -199,6 +199,10 @@ absl::Status DB::CutHead() {
   return absl::OkStatus();
 }
 
+block::BlockWriterOptions DB::BlockOptions() const {
+  return block::BlockWriterOptions{.packed_chunks = !opts_.prometheus_compatible_blocks};
+}
+
 int64_t DB::MaxBlockRange() const {
   if (opts_.max_block_range_ms > 0) return opts_.max_block_range_ms;
   int64_t r = 31LL * 24 * 3600 * 1000;
@@ -210,7 +214,7 @@ absl::Status DB::CompactBlocks() {
   compact::PlannerOptions popts;
   popts.block_range_ms = opts_.block_range_ms;
   popts.max_block_range_ms = MaxBlockRange();
-  compact::BlockWriterOutputFactory factory(opts_.fs);
+  compact::BlockWriterOutputFactory factory(opts_.fs, BlockOptions());
   for (int round = 0; round < 16; ++round) {
     std::vector<std::shared_ptr<block::Block>> blocks = BlocksSnapshot();
     absl::flat_hash_set<std::string> failed;

@@ -37,7 +37,8 @@ class Head;
 }
 namespace block {
 class Block;
-}
+struct BlockWriterOptions;
+}  // namespace block
 
 struct DbOptions {
   io::FileSystem* fs = io::FileSystem::Default();
@@ -50,6 +51,9 @@ struct DbOptions {
   int64_t retention_bytes = 0;  // 0: no size bound
   bool background = true;
   int64_t maintenance_interval_ms = 60 * 1000;
+  // Write every block chunk in Prometheus' XOR encoding, so Prometheus' tools can
+  // read the blocks; otherwise chunks are packed where smaller (docs/format/chunks.md).
+  bool prometheus_compatible_blocks = false;
 };
 
 struct DbStats {
@@ -99,6 +103,7 @@ class DB final : public storage::Appendable, public storage::Queryable {
   absl::Status DeleteBlocks(const std::vector<std::string>& ulids);
   std::vector<std::shared_ptr<block::Block>> BlocksSnapshot() const;
   int64_t MaxBlockRange() const;
+  block::BlockWriterOptions BlockOptions() const;
   void BackgroundLoop();
 
   const std::string dir_;

@@ -5,12 +5,36 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "tsdb/chunk/packed_chunk.h"
 #include "tsdb/chunk/xor_chunk.h"
 #include "tsdb/model/sample.h"
 #include "tsdb/util/status_macros.h"
 
 namespace cairn::block {
 namespace {
+
+// Decodes either chunk encoding without a virtual call per sample into another object.
+class AnyChunkIterator {
+ public:
+  void Reset(ChunkEncoding enc, std::string_view data) {
+    packed_mode_ = enc == ChunkEncoding::kPacked;
+    if (packed_mode_) {
+      packed_.Reset(data);
+    } else {
+      xor_.Reset(data);
+    }
+  }
+  bool Next() { return packed_mode_ ? packed_.Next() : xor_.Next(); }
+  bool Seek(int64_t t) { return packed_mode_ ? packed_.Seek(t) : xor_.Seek(t); }
+  int64_t t() const { return packed_mode_ ? packed_.t() : xor_.t(); }
+  double v() const { return packed_mode_ ? packed_.v() : xor_.v(); }
+  absl::Status status() const { return packed_mode_ ? packed_.status() : xor_.status(); }
+
+ private:
+  XorChunkIterator xor_;
+  PackedChunkIterator packed_;
+  bool packed_mode_ = false;
+};
 
 // Iterates the samples of a series' chunks that fall in [mint, maxt]. Chunks are
 // looked up (and CRC-checked) only when the iteration reaches them.
@@ -73,9 +97,10 @@ class BlockSeriesIterator final : public SampleIterator {
   bool OpenNextChunk() {
     while (next_ < metas_.size() && metas_[next_].max_time < mint_) ++next_;
     if (next_ >= metas_.size() || metas_[next_].min_time > maxt_) return Stop();
-    auto data = chunks_->Chunk(metas_[next_].ref);
+    ChunkEncoding enc;
+    auto data = chunks_->Chunk(metas_[next_].ref, &enc);
     if (!data.ok()) return Fail(data.status());
-    it_.Reset(*data);
+    it_.Reset(enc, *data);
     open_ = true;
     open_max_time_ = metas_[next_].max_time;
     ++next_;
@@ -86,7 +111,7 @@ class BlockSeriesIterator final : public SampleIterator {
   std::vector<index::ChunkMeta> metas_;
   const int64_t mint_, maxt_;
   size_t next_ = 0;  // next chunk to open
-  XorChunkIterator it_;
+  AnyChunkIterator it_;
   int64_t open_max_time_ = 0;
   bool open_ = false;
   bool has_sample_ = false;  // t()/v() are valid

@@ -1,25 +1,32 @@
 #include "tsdb/block/block_writer.h"
 
 #include "absl/strings/str_format.h"
+#include "tsdb/chunk/packed_chunk.h"
 #include "tsdb/chunk/xor_chunk.h"
 #include "tsdb/util/status_macros.h"
 
 namespace cairn::block {
 
 absl::StatusOr<std::unique_ptr<BlockWriter>> BlockWriter::Create(io::FileSystem* fs,
-                                                                 std::string dir) {
+                                                                 std::string dir,
+                                                                 BlockWriterOptions options) {
   CAIRN_RETURN_IF_ERROR(fs->CreateDirs(dir));
-  std::unique_ptr<BlockWriter> w(new BlockWriter(fs, std::move(dir)));
+  std::unique_ptr<BlockWriter> w(new BlockWriter(fs, std::move(dir), options));
   CAIRN_ASSIGN_OR_RETURN(w->chunks_, ChunkWriter::Create(fs, w->dir_ + "/chunks"));
   CAIRN_ASSIGN_OR_RETURN(w->index_, index::IndexWriter::Create(fs, w->dir_ + "/index"));
   return w;
 }
 
 absl::Status BlockWriter::AddSeries(const Labels& labels, absl::Span<const EncodedChunk> chunks) {
+  return AddChunks(labels, chunks, /*may_repack=*/true);
+}
+
+absl::Status BlockWriter::AddChunks(const Labels& labels, absl::Span<const EncodedChunk> chunks,
+                                    bool may_repack) {
   if (chunks.empty()) return absl::OkStatus();
   metas_.clear();
   for (const EncodedChunk& c : chunks) {
-    CAIRN_ASSIGN_OR_RETURN(uint64_t ref, chunks_->Write(ChunkEncoding::kXor, c.bytes));
+    CAIRN_ASSIGN_OR_RETURN(uint64_t ref, WriteChunk(c, may_repack));
     metas_.push_back(index::ChunkMeta{c.min_time, c.max_time, ref});
     num_samples_ += c.num_samples;
   }
@@ -29,18 +36,42 @@ absl::Status BlockWriter::AddSeries(const Labels& labels, absl::Span<const Encod
   return absl::OkStatus();
 }
 
+absl::StatusOr<uint64_t> BlockWriter::WriteChunk(const EncodedChunk& c, bool may_repack) {
+  if (may_repack && options_.packed_chunks && c.encoding == ChunkEncoding::kXor) {
+    scratch_samples_.clear();
+    XorChunkIterator it(c.bytes);
+    while (it.Next()) scratch_samples_.push_back(Sample{it.t(), it.v()});
+    CAIRN_RETURN_IF_ERROR(it.status());
+    std::optional<std::string> packed = EncodePackedChunk(scratch_samples_);
+    if (packed.has_value() && packed->size() < c.bytes.size()) {
+      return chunks_->Write(ChunkEncoding::kPacked, *packed);
+    }
+  }
+  return chunks_->Write(c.encoding, c.bytes);
+}
+
 absl::Status BlockWriter::AddSeriesSamples(const Labels& labels,
                                            absl::Span<const std::vector<Sample>> chunks) {
   std::vector<XorChunkEncoder> encoders(chunks.size());
+  std::vector<std::string> packed(chunks.size());
   std::vector<EncodedChunk> encoded;
   encoded.reserve(chunks.size());
   for (size_t i = 0; i < chunks.size(); ++i) {
     if (chunks[i].empty()) continue;
     for (const Sample& s : chunks[i]) encoders[i].Append(s.t, s.v);
-    encoded.push_back(EncodedChunk{encoders[i].min_time(), encoders[i].max_time(),
-                                   encoders[i].num_samples(), encoders[i].bytes()});
+    EncodedChunk c{encoders[i].min_time(), encoders[i].max_time(), encoders[i].num_samples(),
+                   encoders[i].bytes()};
+    if (options_.packed_chunks) {
+      std::optional<std::string> p = EncodePackedChunk(chunks[i]);
+      if (p.has_value() && p->size() < c.bytes.size()) {
+        packed[i] = std::move(*p);
+        c.bytes = packed[i];
+        c.encoding = ChunkEncoding::kPacked;
+      }
+    }
+    encoded.push_back(c);
   }
-  return AddSeries(labels, encoded);
+  return AddChunks(labels, encoded, /*may_repack=*/false);
 }
 
 absl::Status BlockWriter::Finish(BlockMeta meta) {

@@ -24,18 +24,26 @@
 
 namespace cairn::block {
 
-// An already encoded XOR chunk.
+// An already encoded chunk.
 struct EncodedChunk {
   int64_t min_time;
   int64_t max_time;
   uint16_t num_samples;
   std::string_view bytes;
+  ChunkEncoding encoding = ChunkEncoding::kXor;
+};
+
+struct BlockWriterOptions {
+  // Re-encode chunks as packed decimal chunks (chunk/packed_chunk.h) where that is
+  // smaller. Off: every chunk stays XOR, readable by Prometheus' tools.
+  bool packed_chunks = true;
 };
 
 class BlockWriter {
  public:
   // Creates `dir` (which must not exist or be empty) and starts writing into it.
-  static absl::StatusOr<std::unique_ptr<BlockWriter>> Create(io::FileSystem* fs, std::string dir);
+  static absl::StatusOr<std::unique_ptr<BlockWriter>> Create(io::FileSystem* fs, std::string dir,
+                                                             BlockWriterOptions options = {});
 
   // Series strictly in label order; a series with no chunks is skipped.
   absl::Status AddSeries(const Labels& labels, absl::Span<const EncodedChunk> chunks);
@@ -49,10 +57,18 @@ class BlockWriter {
   uint64_t num_samples() const { return num_samples_; }
 
  private:
-  BlockWriter(io::FileSystem* fs, std::string dir) : fs_(fs), dir_(std::move(dir)) {}
+  BlockWriter(io::FileSystem* fs, std::string dir, BlockWriterOptions options)
+      : fs_(fs), dir_(std::move(dir)), options_(options) {}
+  absl::Status AddChunks(const Labels& labels, absl::Span<const EncodedChunk> chunks,
+                         bool may_repack);
+  // Writes one chunk; with `may_repack`, an XOR chunk is written packed instead when
+  // that is enabled and smaller.
+  absl::StatusOr<uint64_t> WriteChunk(const EncodedChunk& c, bool may_repack);
 
   io::FileSystem* const fs_;
   const std::string dir_;
+  const BlockWriterOptions options_;
+  std::vector<Sample> scratch_samples_;
   std::unique_ptr<ChunkWriter> chunks_;
   std::unique_ptr<index::IndexWriter> index_;
   std::vector<index::ChunkMeta> metas_;  // scratch

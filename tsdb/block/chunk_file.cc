@@ -113,7 +113,9 @@ absl::StatusOr<std::string_view> ChunkReader::Chunk(uint64_t ref, ChunkEncoding*
   if (crc32c::Value(enc_and_data) != DecodeBigEndian32(in.data() + 1 + len)) {
     return corrupt("chunk checksum mismatch");
   }
-  if (static_cast<uint8_t>(enc_and_data[0]) != static_cast<uint8_t>(ChunkEncoding::kXor)) {
+  uint8_t enc = static_cast<uint8_t>(enc_and_data[0]);
+  if (enc != static_cast<uint8_t>(ChunkEncoding::kXor) &&
+      enc != static_cast<uint8_t>(ChunkEncoding::kPacked)) {
     return corrupt("unknown chunk encoding");
   }
   if (encoding != nullptr) *encoding = static_cast<ChunkEncoding>(enc_and_data[0]);

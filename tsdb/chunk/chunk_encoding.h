@@ -8,7 +8,9 @@
 
 namespace cairn {
 
-enum class ChunkEncoding : uint8_t { kXor = 1 };
+// kXor is Prometheus' encoding 1; kPacked (0x40, outside Prometheus' range) is Cairn's
+// packed-decimal block codec (packed_chunk.h).
+enum class ChunkEncoding : uint8_t { kXor = 1, kPacked = 0x40 };
 
 }  // namespace cairn
 

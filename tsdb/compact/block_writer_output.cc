@@ -38,7 +38,7 @@ block::BlockMeta ToBlockMeta(const std::string& ulid, const CompactionMeta& meta
 
 absl::StatusOr<std::unique_ptr<BlockOutput>> BlockWriterOutputFactory::Create(
     const std::string& dir) {
-  CAIRN_ASSIGN_OR_RETURN(auto w, block::BlockWriter::Create(fs_, dir));
+  CAIRN_ASSIGN_OR_RETURN(auto w, block::BlockWriter::Create(fs_, dir, options_));
   return std::make_unique<BlockWriterOutput>(std::move(w));
 }
 

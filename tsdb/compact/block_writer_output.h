@@ -5,6 +5,7 @@
 #define CAIRN_TSDB_COMPACT_BLOCK_WRITER_OUTPUT_H_
 
 #include "tsdb/block/block_meta.h"
+#include "tsdb/block/block_writer.h"
 #include "tsdb/compact/compactor.h"
 #include "tsdb/io/file_system.h"
 
@@ -12,11 +13,13 @@ namespace cairn::compact {
 
 class BlockWriterOutputFactory final : public BlockOutputFactory {
  public:
-  explicit BlockWriterOutputFactory(io::FileSystem* fs) : fs_(fs) {}
+  BlockWriterOutputFactory(io::FileSystem* fs, block::BlockWriterOptions options)
+      : fs_(fs), options_(options) {}
   absl::StatusOr<std::unique_ptr<BlockOutput>> Create(const std::string& dir) override;
 
  private:
   io::FileSystem* const fs_;
+  const block::BlockWriterOptions options_;
 };
 
 // The block meta.json contents for a compaction result.

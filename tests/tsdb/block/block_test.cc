@@ -26,10 +26,11 @@ class BlockTest : public ::testing::Test {
 
   // Series metric{job=j<i%4>, i=<i>} with samples every 15 s over [0, 2h) holding
   // i * 1000 + k, in chunks of 120; returns the block dir.
-  std::string WriteBlock(int num_series, std::map<Labels, std::vector<Sample>>* truth) {
+  std::string WriteBlock(int num_series, std::map<Labels, std::vector<Sample>>* truth,
+                         BlockWriterOptions options = {}) {
     std::string ulid = NewUlid(1000);
     std::string tmp = root_ + "/" + ulid + ".tmp-for-creation";
-    auto w = BlockWriter::Create(fs_, tmp);
+    auto w = BlockWriter::Create(fs_, tmp, options);
     EXPECT_TRUE(w.ok()) << w.status();
     for (int i = 0; i < num_series; ++i) {
       Labels l{{"__name__", "metric"},
@@ -99,9 +100,13 @@ TEST(BlockMetaTest, RoundTripAndPrometheusShape) {
   EXPECT_FALSE(DecodeBlockMeta(R"({"ulid":"bad","minTime":1,"maxTime":2,"version":1})", "x").ok());
 }
 
-TEST_F(BlockTest, SelectMatchesWhatWasWritten) {
+class BlockSelectTest : public BlockTest, public ::testing::WithParamInterface<bool> {};
+
+// Both chunk encodings (packed decimal, and XOR only as Prometheus writes).
+TEST_P(BlockSelectTest, SelectMatchesWhatWasWritten) {
+  BlockWriterOptions options{.packed_chunks = GetParam()};
   std::map<Labels, std::vector<Sample>> truth;
-  std::string dir = WriteBlock(40, &truth);
+  std::string dir = WriteBlock(40, &truth, options);
   auto b = Block::Open(fs_, dir);
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ((*b)->meta().num_series, 40u);
@@ -158,6 +163,8 @@ TEST_F(BlockTest, SelectMatchesWhatWasWritten) {
   EXPECT_FALSE(none->Next());
 }
 
+INSTANTIATE_TEST_SUITE_P(Encodings, BlockSelectTest, ::testing::Bool());
+
 TEST_F(BlockTest, CorruptChunkIsReportedNotReturned) {
   std::map<Labels, std::vector<Sample>> truth;
   std::string dir = WriteBlock(4, &truth);
@@ -210,7 +217,7 @@ TEST_F(BlockTest, PromtoolDumpsCairnBlocks) {
     GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
   }
   std::map<Labels, std::vector<Sample>> truth;
-  WriteBlock(3, &truth);
+  WriteBlock(3, &truth, BlockWriterOptions{.packed_chunks = false});
   ASSERT_TRUE(fs_->CreateDirs(root_ + "/wal").ok());  // promtool opens the WAL too
   std::string cmd = "promtool tsdb dump " + root_ + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
