@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "tsdb/chunk/packed_chunk.h"
 #include "tsdb/chunk/xor_chunk.h"
 #include "tsdb/model/sample.h"
 
@@ -84,9 +85,54 @@ void BM_Decode(benchmark::State& state) {
       benchmark::Counter::kIsRate | benchmark::Counter::kInvert, benchmark::Counter::kIs1000);
 }
 
+// The block codec (packed decimal chunks) on the same data.
+void BM_PackedEncode(benchmark::State& state) {
+  auto chunks = MakeChunks(static_cast<Kind>(state.range(0)), 256);
+  size_t bytes = 0, samples = 0;
+  for (auto _ : state) {
+    bytes = samples = 0;
+    for (const auto& c : chunks) {
+      auto enc = EncodePackedChunk(c);
+      bytes += enc->size();
+      samples += c.size();
+      benchmark::DoNotOptimize(enc->data());
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * samples);
+  state.counters["bytes_per_sample"] = static_cast<double>(bytes) / samples;
+  state.counters["ns_per_sample"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * samples),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert, benchmark::Counter::kIs1000);
+}
+
+void BM_PackedDecode(benchmark::State& state) {
+  auto chunks = MakeChunks(static_cast<Kind>(state.range(0)), 256);
+  std::vector<std::string> encoded;
+  size_t samples = 0;
+  for (const auto& c : chunks) {
+    encoded.push_back(*EncodePackedChunk(c));
+    samples += c.size();
+  }
+  PackedChunkIterator it;
+  for (auto _ : state) {
+    double sum = 0;
+    for (const auto& e : encoded) {
+      it.Reset(e);
+      while (it.Next()) sum += it.v();
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(state.iterations() * samples);
+  state.counters["ns_per_sample"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * samples),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert, benchmark::Counter::kIs1000);
+}
+
 // Arg: 0 counter, 1 gauge, 2 constant, 3 mix.
 BENCHMARK(BM_Encode)->DenseRange(0, 3);
 BENCHMARK(BM_Decode)->DenseRange(0, 3);
+BENCHMARK(BM_PackedEncode)->DenseRange(0, 3);
+BENCHMARK(BM_PackedDecode)->DenseRange(0, 3);
 
 }  // namespace
 }  // namespace cairn

@@ -39,6 +39,15 @@ TEST(PackedChunkTest, RoundTripsDecimalsIntegersAndEdgeTimestamps) {
   EXPECT_FALSE(EncodePackedChunk(std::vector<Sample>{{1, 123456789.123456789}}).has_value());
 }
 
+// The worked example of docs/format/chunks.md, derived by hand there.
+TEST(PackedChunkTest, DocumentedExampleBytes) {
+  auto enc = EncodePackedChunk(std::vector<Sample>{{1000, 1.5}, {2000, 2.5}, {3000, 2.5}});
+  ASSERT_TRUE(enc.has_value());
+  const std::string want = {0x00,   0x03, '\xD0', 0x0F, 0x1E,   0x01,
+                            '\xE8', 0x07, 0x00,   0x05, '\xA0', 0x00};
+  EXPECT_EQ(*enc, want);
+}
+
 TEST(PackedChunkTest, RefusesValuesItCannotRepresentExactly) {
   const double kNaN = std::numeric_limits<double>::quiet_NaN();
   uint64_t stale_bits = 0x7ff0000000000002ULL;
