@@ -54,6 +54,7 @@ absl::StatusOr<std::unique_ptr<DB>> DB::Open(std::string dir, DbOptions opts) {
   CAIRN_RETURN_IF_ERROR(db->LoadBlocks());
   head::HeadOptions head_opts;
   head_opts.chunk_range_ms = opts.block_range_ms;
+  head_opts.chunk_dir = io::JoinPath(db->dir_, "head_chunks");
   {
     absl::MutexLock l(&db->mu_);
     for (const auto& b : db->blocks_) {

@@ -27,6 +27,11 @@ absl::StatusOr<std::unique_ptr<Head>> Head::Open(io::FileSystem* fs, std::string
         absl::StrCat("head: chunk_range_ms must be positive, got ", options.chunk_range_ms));
   }
   std::unique_ptr<Head> head(new Head(fs, std::move(wal_dir), options));
+  if (!options.chunk_dir.empty()) {
+    auto arena = ChunkArena::Open(options.chunk_dir);
+    if (!arena.ok()) return arena.status();
+    head->arena_ = std::move(*arena);
+  }
   if (!head->wal_dir_.empty()) {
     absl::Status st = head->Replay();
     if (!st.ok()) {
@@ -62,7 +67,7 @@ absl::Status Head::Replay() {
       absl::MutexLock l(&s->mu());
       if (s->Check(r.t, r.v) != AppendCheck::kOk) continue;
       bool was_empty = s->open_chunk().num_samples() == 0;
-      if (s->Append(r.t, r.v, options_.chunk_range_ms) || was_empty) ++chunks;
+      if (s->Append(r.t, r.v, options_.chunk_range_ms, arena_.get()) || was_empty) ++chunks;
       ++appended;
       mint = std::min(mint, r.t);
       maxt = std::max(maxt, r.t);
@@ -165,6 +170,8 @@ absl::Status Head::Truncate(int64_t min_time_ms) {
     return false;
   });
   num_chunks_.fetch_sub(dropped_chunks, std::memory_order_relaxed);
+  // Every chunk ending before min_time_ms is gone now, so are the files holding them.
+  if (arena_ != nullptr) arena_->ReleaseBefore(min_time_ms);
   if (!removed.empty()) {
     std::sort(removed.begin(), removed.end());
     absl::MutexLock l(&postings_mu_);

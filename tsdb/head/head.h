@@ -30,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "tsdb/head/chunk_arena.h"
 #include "tsdb/head/mem_series.h"
 #include "tsdb/head/stripe_series.h"
 #include "tsdb/io/file_system.h"
@@ -47,6 +48,8 @@ struct HeadOptions {
   // Samples older than this are refused, and skipped on WAL replay: the DB sets it to
   // the end of its newest block, which already holds them.
   int64_t min_valid_time = INT64_MIN;
+  // Where full chunks are kept out of the heap (chunk_arena.h); empty: on the heap.
+  std::string chunk_dir;
 };
 
 class Head final : public storage::Appendable, public storage::Queryable {
@@ -118,6 +121,9 @@ class Head final : public storage::Appendable, public storage::Queryable {
   const std::string wal_dir_;
   const HeadOptions options_;
 
+  // Off-heap storage of closed chunks; null when options_.chunk_dir is empty. Declared
+  // before series_ so that it outlives the chunks pointing into it.
+  std::unique_ptr<ChunkArena> arena_;
   StripeSeries series_;
 
   // Label postings: name -> value -> sorted refs. A stand-in for index::MemPostings

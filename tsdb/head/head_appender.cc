@@ -155,7 +155,10 @@ absl::Status HeadAppender::Commit() {
         continue;
     }
     bool was_empty = p.series->open_chunk().num_samples() == 0;
-    if (p.series->Append(p.t, p.v, head_->options_.chunk_range_ms) || was_empty) ++chunks_cut;
+    if (p.series->Append(p.t, p.v, head_->options_.chunk_range_ms, head_->arena_.get()) ||
+        was_empty) {
+      ++chunks_cut;
+    }
     ++appended;
     mint = std::min(mint, p.t);
     maxt = std::max(maxt, p.t);

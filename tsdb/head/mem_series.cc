@@ -3,6 +3,8 @@
 #include <bit>
 #include <cstring>
 
+#include "tsdb/head/chunk_arena.h"
+
 namespace cairn::head {
 namespace {
 
@@ -22,10 +24,10 @@ AppendCheck MemSeries::Check(int64_t t, double v) const {
                                                                         : AppendCheck::kDuplicate;
 }
 
-bool MemSeries::Append(int64_t t, double v, int64_t chunk_range_ms) {
+bool MemSeries::Append(int64_t t, double v, int64_t chunk_range_ms, ChunkArena* arena) {
   bool cut = false;
   if (open_.num_samples() > 0 && (open_.num_samples() >= kSamplesPerChunk || t >= open_end_)) {
-    CloseOpenChunk();
+    CloseOpenChunk(arena);
     cut = true;
   }
   if (open_.num_samples() == 0) open_end_ = WindowEnd(t, chunk_range_ms);
@@ -35,12 +37,16 @@ bool MemSeries::Append(int64_t t, double v, int64_t chunk_range_ms) {
   return cut;
 }
 
-void MemSeries::CloseOpenChunk() {
+void MemSeries::CloseOpenChunk(ChunkArena* arena) {
   if (open_.num_samples() == 0) return;
   std::string_view b = open_.bytes();
   ClosedChunk c;
-  c.data.reset(new char[b.size()]);
-  std::memcpy(c.data.get(), b.data(), b.size());
+  c.data = arena != nullptr ? arena->Add(b, open_.max_time()) : nullptr;
+  if (c.data == nullptr) {
+    c.heap.reset(new char[b.size()]);
+    std::memcpy(c.heap.get(), b.data(), b.size());
+    c.data = c.heap.get();
+  }
   c.size_bytes = static_cast<uint32_t>(b.size());
   c.num_samples = open_.num_samples();
   c.min_time = open_.min_time();
@@ -82,7 +88,7 @@ int MemSeries::TruncateBefore(int64_t min_time_ms) {
 size_t MemSeries::HeapBytes() const {
   size_t n = labels_.ByteSize() > 15 ? labels_.ByteSize() : 0;
   n += closed_.capacity() * sizeof(ClosedChunk);
-  for (const ClosedChunk& c : closed_) n += c.size_bytes;
+  for (const ClosedChunk& c : closed_) n += c.heap != nullptr ? c.size_bytes : 0;
   n += open_.size_bytes();
   return n;
 }

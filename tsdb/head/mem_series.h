@@ -32,15 +32,20 @@ namespace cairn::head {
 inline constexpr int kSamplesPerChunk = 120;
 
 // A closed chunk: immutable once built.
+// A full chunk. Its bytes live in the head's ChunkArena (memory-mapped files) or, when
+// there is none or it failed, on the heap (`heap` owns them then).
 struct ClosedChunk {
-  std::unique_ptr<char[]> data;
+  const char* data = nullptr;
+  std::unique_ptr<char[]> heap;
   uint32_t size_bytes = 0;
   uint16_t num_samples = 0;
   int64_t min_time = 0;
   int64_t max_time = 0;
 
-  std::string_view bytes() const { return std::string_view(data.get(), size_bytes); }
+  std::string_view bytes() const { return std::string_view(data, size_bytes); }
 };
+
+class ChunkArena;
 
 // A borrowed view of one chunk, as handed to the block writer.
 struct ChunkView {
@@ -72,7 +77,8 @@ class MemSeries {
 
   // Appends (t, v), cutting a new chunk first when the policy says so. Returns whether
   // a chunk was cut. REQUIRES: Check(t, v) == kOk.
-  bool Append(int64_t t, double v, int64_t chunk_range_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Append(int64_t t, double v, int64_t chunk_range_ms, ChunkArena* arena = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   bool empty() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return closed_.empty() && open_.num_samples() == 0;
@@ -93,7 +99,7 @@ class MemSeries {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Closes the open chunk if it is non-empty (used by the block writer at a cut).
-  void CloseOpenChunk() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CloseOpenChunk(ChunkArena* arena = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Drops closed chunks whose max_time < min_time_ms, and the open chunk too if it
   // lies wholly before. Returns the number of chunks dropped.
