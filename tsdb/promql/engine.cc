@@ -192,11 +192,12 @@ absl::StatusOr<Value> Engine::Exec(storage::Queryable& queryable, std::string_vi
     absl::StatusOr<internal::RangeArg> r = ev.EvalRange(expr, grid);
     if (!r.ok()) return r.status();
     out.type = ValueType::kMatrix;
-    const int64_t ref = r->refs[0];
+    const int64_t ref = r->windows.refs[0];
     for (MatrixSeries& s : r->series) {
       auto& p = s.points;
-      p.erase(std::remove_if(p.begin(), p.end(),
-                             [&](const Sample& x) { return x.t < ref - r->range_ms || x.t > ref; }),
+      p.erase(std::remove_if(
+                  p.begin(), p.end(),
+                  [&](const Sample& x) { return x.t < ref - r->windows.range_ms || x.t > ref; }),
               p.end());
       if (!p.empty()) out.matrix.push_back(std::move(s));
     }
@@ -239,6 +240,9 @@ absl::StatusOr<Value> Engine::Exec(storage::Queryable& queryable, std::string_vi
   for (internal::StepSeries& s : v->series) {
     MatrixSeries ms;
     ms.labels = std::move(s.labels);
+    size_t present = 0;
+    for (double x : s.v) present += internal::IsAbsent(x) ? 0 : 1;
+    ms.points.reserve(present);
     for (size_t i = 0; i < grid.n; ++i) {
       if (!internal::IsAbsent(s.v[i])) ms.points.push_back({grid.T(i), s.v[i]});
     }
