@@ -145,10 +145,11 @@ absl::StatusOr<Value> Engine::Exec(storage::Queryable& queryable, std::string_vi
                      "\" for range query, must be Scalar or instant Vector"));
   }
 
-  const absl::Time deadline = absl::Now() + options_.timeout;
+  const absl::Duration timeout = std::min(options_.timeout, control.timeout);
+  const absl::Time deadline = absl::Now() + timeout;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    auto until = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(options_.timeout);
+    auto until = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout);
     if (!slot_freed_.wait_until(lock, until,
                                 [&] { return running_ < options_.max_concurrent_queries; })) {
       return absl::DeadlineExceededError("query timed out in query queue");
