@@ -30,12 +30,45 @@ void AppendMetric(std::string* out, const Labels& ls) {
   out->push_back('}');
 }
 
+// Appends Prometheus' sample value ('f', or 'e' below 1e-6 / from 1e21) without a
+// temporary string: responses carry up to millions of them.
+void AppendApiValue(std::string* out, double v) {
+  if (std::isnan(v)) {
+    out->append("NaN");
+    return;
+  }
+  if (std::isinf(v)) {
+    out->append(v > 0 ? "+Inf" : "-Inf");
+    return;
+  }
+  char buf[400];
+  double a = std::abs(v);
+  auto fmt = (a != 0 && (a < 1e-6 || a >= 1e21)) ? std::chars_format::scientific
+                                                 : std::chars_format::fixed;
+  auto res = std::to_chars(buf, buf + sizeof(buf), v, fmt);
+  out->append(buf, res.ptr);
+}
+
 void AppendPoint(std::string* out, int64_t t, double v) {
   out->push_back('[');
   AppendApiTimestamp(out, t);
   out->append(",\"");
-  out->append(FormatApiValue(v));
+  AppendApiValue(out, v);
   out->append("\"]");
+}
+
+// Writes the success envelope around the result directly into the response body
+// (RespondSuccess would copy a body of possibly tens of megabytes once more).
+void RespondResult(HttpResponse* resp, const promql::Value& v) {
+  resp->status = 200;
+  resp->content_type = "application/json";
+  resp->body.clear();
+  size_t points = v.vector.size();
+  for (const promql::MatrixSeries& s : v.matrix) points += s.points.size() + 4;
+  resp->body.reserve(64 + points * 32);
+  resp->body.append("{\"status\":\"success\",\"data\":");
+  AppendQueryResultJson(&resp->body, v);
+  resp->body.push_back('}');
 }
 
 // A `timeout` parameter, or an infinite duration when absent.
@@ -93,13 +126,26 @@ void AppendApiTimestamp(std::string* out, int64_t t) {
     out->push_back('-');
     t = -t;
   }
-  absl::StrAppend(out, t / 1000);
-  int64_t frac = t % 1000;
-  if (frac != 0) absl::StrAppendFormat(out, ".%03d", frac);
+  char buf[32];
+  auto res = std::to_chars(buf, buf + sizeof(buf), t / 1000);
+  out->append(buf, res.ptr);
+  int frac = static_cast<int>(t % 1000);
+  if (frac != 0) {
+    char f[4] = {'.', static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10),
+                 static_cast<char>('0' + frac % 10)};
+    out->append(f, 4);
+  }
 }
 
 std::string QueryResultJson(const promql::Value& v) {
-  std::string out = "{\"resultType\":\"";
+  std::string out;
+  AppendQueryResultJson(&out, v);
+  return out;
+}
+
+void AppendQueryResultJson(std::string* outp, const promql::Value& v) {
+  std::string& out = *outp;
+  out.append("{\"resultType\":\"");
   switch (v.type) {
     case promql::ValueType::kScalar:
       // Prometheus 2.42 marshals scalars through encoding/json: the time as a float
@@ -152,7 +198,6 @@ std::string QueryResultJson(const promql::Value& v) {
     }
   }
   out.push_back('}');
-  return out;
 }
 
 QueryApi::QueryApi(storage::Queryable* db, promql::Engine* engine, std::function<int64_t()> now_ms)
@@ -188,7 +233,7 @@ void QueryApi::Query(const HttpRequest& req, HttpResponse* resp) const {
   ctl.timeout = *timeout;
   absl::StatusOr<promql::Value> v = engine_->InstantQuery(*db_, req.Param("query"), ts, ctl);
   if (!v.ok()) return RespondQueryError(resp, v.status());
-  RespondSuccess(resp, QueryResultJson(*v));
+  RespondResult(resp, *v);
 }
 
 void QueryApi::QueryRange(const HttpRequest& req, HttpResponse* resp) const {
@@ -224,7 +269,7 @@ void QueryApi::QueryRange(const HttpRequest& req, HttpResponse* resp) const {
   absl::StatusOr<promql::Value> v =
       engine_->RangeQuery(*db_, req.Param("query"), *start, *end, *step, ctl);
   if (!v.ok()) return RespondQueryError(resp, v.status());
-  RespondSuccess(resp, QueryResultJson(*v));
+  RespondResult(resp, *v);
 }
 
 }  // namespace cairn::server

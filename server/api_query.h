@@ -43,6 +43,7 @@ class QueryApi {
 
 // JSON of a query result's "data" object: {"resultType":...,"result":...}.
 std::string QueryResultJson(const promql::Value& v);
+void AppendQueryResultJson(std::string* out, const promql::Value& v);
 // Prometheus' sample value string: 'f' format, or 'e' below 1e-6 / from 1e21.
 std::string FormatApiValue(double v);
 // Prometheus' timestamp: seconds with up to three decimals ("1.5" is "1.500").

@@ -167,6 +167,9 @@ StepValue SetOperation(BinaryOp op, StepValue lhs, StepValue rhs, const VectorMa
       out.series.push_back(std::move(s));
     }
     DropEmpty(&out.series);
+    // A left and a right series with the same labels present at different steps are
+    // one series of the result (as Prometheus' per-step output merges them).
+    (void)MergeSameLabels(&out.series, n);
     return out;
   }
   // and / unless keep left-hand series at the steps where the right-hand side has

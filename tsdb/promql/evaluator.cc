@@ -160,6 +160,9 @@ absl::StatusOr<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs
       any = true;
     }
     if (!any) continue;
+    int64_t points = 0;
+    for (double x : row.v) points += IsAbsent(x) ? 0 : 1;
+    if (absl::Status st = AddSamples(points); !st.ok()) return st;
     row.labels = s.labels();
     out.series.push_back(std::move(row));
   }

@@ -266,5 +266,19 @@ TEST_F(EngineTest, StaleMarkerEndsSeries) {
   EXPECT_EQ(v->matrix[0].points, (std::vector<Sample>{{0, 1}, {30 * 1000, 1}}));
 }
 
+// Regression: `or` produced two result series with the same labels when the left and
+// right side supplied them at different steps of a range query.
+TEST_F(EngineTest, OrMergesSameLabelsAcrossSteps) {
+  for (int i = 0; i <= 10; ++i) storage_.Add(Labels{{"__name__", "m"}}, i * kMin, i);
+  Engine engine(EngineOptions{});
+  absl::StatusOr<Value> v =
+      engine.RangeQuery(storage_, "(m < 3) or (m offset 1m)", 0, 10 * kMin, kMin);
+  ASSERT_TRUE(v.ok()) << v.status();
+  ASSERT_EQ(v->matrix.size(), 1u);
+  std::vector<Sample> want = {{0, 0}, {kMin, 1}, {2 * kMin, 2}};
+  for (int i = 3; i <= 10; ++i) want.push_back({i * kMin, static_cast<double>(i - 1)});
+  EXPECT_EQ(v->matrix[0].points, want);
+}
+
 }  // namespace
 }  // namespace cairn::promql
