@@ -38,6 +38,17 @@ absl::Status CairnServer::Start() {
   http_opts.listen_address = flags_.web_listen_address;
   http_ = std::make_unique<HttpServer>(http_opts);
   metadata_api_ = std::make_unique<MetadataApi>(db_.get());
+  promql::EngineOptions engine_opts;
+  absl::StatusOr<int64_t> lookback = ParsePrometheusDuration(flags_.lookback_delta);
+  if (!lookback.ok()) return lookback.status();
+  engine_opts.lookback_delta = absl::Milliseconds(*lookback);
+  absl::StatusOr<int64_t> query_timeout = ParsePrometheusDuration(flags_.query_timeout);
+  if (!query_timeout.ok()) return query_timeout.status();
+  engine_opts.timeout = absl::Milliseconds(*query_timeout);
+  engine_opts.max_samples = flags_.query_max_samples;
+  engine_opts.max_concurrent_queries = static_cast<int>(flags_.query_max_concurrency);
+  engine_ = std::make_unique<promql::Engine>(engine_opts);
+  query_api_ = std::make_unique<QueryApi>(db_.get(), engine_.get());
   status_api_ = std::make_unique<StatusApi>(db_.get(), flags_);
   web_ui_ = std::make_unique<WebUi>();
   RegisterMetrics();
@@ -138,6 +149,7 @@ void CairnServer::RegisterRoutes() {
   status_api_->Register(http_.get());
   metadata_api_->Register(http_.get());
   web_ui_->Register(http_.get());
+  query_api_->Register(http_.get());
 }
 
 void CairnServer::CountWrite(std::string_view source, const RemoteWriteResult& result) {

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "server/api_metadata.h"
+#include "server/api_query.h"
 #include "server/api_status.h"
 #include "server/flags.h"
 #include "server/grpc_ingest.h"
@@ -48,6 +49,8 @@ class CairnServer {
   std::unique_ptr<grpc::Server> grpc_;
   int grpc_port_ = 0;
   std::unique_ptr<MetadataApi> metadata_api_;
+  std::unique_ptr<promql::Engine> engine_;
+  std::unique_ptr<QueryApi> query_api_;
   std::unique_ptr<StatusApi> status_api_;
   std::unique_ptr<WebUi> web_ui_;
   MetricsRegistry metrics_;

@@ -145,10 +145,11 @@ absl::StatusOr<Value> Engine::Exec(storage::Queryable& queryable, std::string_vi
                      "\" for range query, must be Scalar or instant Vector"));
   }
 
-  const absl::Time deadline = absl::Now() + options_.timeout;
+  const absl::Duration timeout = std::min(options_.timeout, control.timeout);
+  const absl::Time deadline = absl::Now() + timeout;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    auto until = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(options_.timeout);
+    auto until = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout);
     if (!slot_freed_.wait_until(lock, until,
                                 [&] { return running_ < options_.max_concurrent_queries; })) {
       return absl::DeadlineExceededError("query timed out in query queue");
@@ -192,11 +193,12 @@ absl::StatusOr<Value> Engine::Exec(storage::Queryable& queryable, std::string_vi
     absl::StatusOr<internal::RangeArg> r = ev.EvalRange(expr, grid);
     if (!r.ok()) return r.status();
     out.type = ValueType::kMatrix;
-    const int64_t ref = r->refs[0];
+    const int64_t ref = r->windows.refs[0];
     for (MatrixSeries& s : r->series) {
       auto& p = s.points;
-      p.erase(std::remove_if(p.begin(), p.end(),
-                             [&](const Sample& x) { return x.t < ref - r->range_ms || x.t > ref; }),
+      p.erase(std::remove_if(
+                  p.begin(), p.end(),
+                  [&](const Sample& x) { return x.t < ref - r->windows.range_ms || x.t > ref; }),
               p.end());
       if (!p.empty()) out.matrix.push_back(std::move(s));
     }
@@ -239,6 +241,9 @@ absl::StatusOr<Value> Engine::Exec(storage::Queryable& queryable, std::string_vi
   for (internal::StepSeries& s : v->series) {
     MatrixSeries ms;
     ms.labels = std::move(s.labels);
+    size_t present = 0;
+    for (double x : s.v) present += internal::IsAbsent(x) ? 0 : 1;
+    ms.points.reserve(present);
     for (size_t i = 0; i < grid.n; ++i) {
       if (!internal::IsAbsent(s.v[i])) ms.points.push_back({grid.T(i), s.v[i]});
     }

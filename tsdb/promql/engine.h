@@ -52,6 +52,8 @@ struct EngineOptions {
 struct QueryControl {
   // Set to true (from any thread) to stop the query with kCancelled.
   const std::atomic<bool>* cancelled = nullptr;
+  // A tighter timeout than the engine's (the API's `timeout` parameter).
+  absl::Duration timeout = absl::InfiniteDuration();
 };
 
 class Engine {

@@ -21,16 +21,15 @@ namespace cairn::promql::internal {
 namespace {
 
 Labels GroupLabels(const Labels& metric, const std::vector<std::string>& grouping, bool without) {
+  auto listed = [&](std::string_view n) {
+    return std::find(grouping.begin(), grouping.end(), n) != grouping.end();
+  };
   if (without) {
-    LabelsBuilder b(metric);
-    for (const std::string& n : grouping) b.Del(n);
-    b.Del(kMetricNameLabel);
-    return b.Build();
+    return FilterLabels(metric,
+                        [&](std::string_view n) { return n != kMetricNameLabel && !listed(n); });
   }
   if (grouping.empty()) return Labels();
-  LabelsBuilder b(metric);
-  b.Keep(grouping);
-  return b.Build();
+  return FilterLabels(metric, listed);
 }
 
 // Go's strconv.FormatFloat(v, 'f', -1, 64).
@@ -112,7 +111,7 @@ bool ConvertibleToInt64(double v) {
 
 }  // namespace
 
-absl::StatusOr<StepValue> Evaluator::EvalTopBottomK(const AggregateExpr& e, const StepValue& in,
+absl::StatusOr<StepValue> Evaluator::EvalTopBottomK(const AggregateExpr& e, StepValue in,
                                                     const std::vector<double>& param,
                                                     const Grid& g) {
   const size_t n = g.n;
@@ -125,11 +124,10 @@ absl::StatusOr<StepValue> Evaluator::EvalTopBottomK(const AggregateExpr& e, cons
   bool bottom = e.op == AggregateOp::kBottomk;
   StepValue out;
   out.type = ValueType::kVector;
-  std::vector<StepSeries> rows(in.series.size());
-  for (size_t s = 0; s < in.series.size(); ++s) {
-    rows[s].labels = in.series[s].labels;
-    rows[s].v.assign(n, Absent());
-  }
+  // Selection happens in place: at each step, values of series not selected are
+  // cleared once every group's heap is final.
+  std::vector<StepSeries>& rows = in.series;
+  std::vector<uint8_t> chosen(rows.size(), 0);
   std::vector<size_t> order;  // single-step grids: the output order
   std::vector<KHeap> heaps(groups.size());
   std::vector<size_t> group_order;
@@ -139,7 +137,10 @@ absl::StatusOr<StepValue> Evaluator::EvalTopBottomK(const AggregateExpr& e, cons
       return EvalError(absl::StrCat("Scalar value ", FormatFloat(f), " overflows int64"));
     }
     int64_t k = static_cast<int64_t>(f);
-    if (k < 1) continue;
+    if (k < 1) {
+      for (StepSeries& r : rows) r.v[i] = Absent();
+      continue;
+    }
     group_order.clear();
     for (KHeap& h : heaps) h.h.clear();
     for (size_t s = 0; s < in.series.size(); ++s) {
@@ -167,9 +168,13 @@ absl::StatusOr<StepValue> Evaluator::EvalTopBottomK(const AggregateExpr& e, cons
                          return bottom ? a.v < b.v : a.v > b.v;
                        });
       for (const KHeap::Item& it : items) {
-        rows[it.idx].v[i] = it.v;
+        chosen[it.idx] = 1;
         if (n == 1) order.push_back(it.idx);
       }
+    }
+    for (size_t s = 0; s < rows.size(); ++s) {
+      if (!chosen[s]) rows[s].v[i] = Absent();
+      chosen[s] = 0;
     }
   }
   if (n == 1) {
@@ -225,7 +230,7 @@ absl::StatusOr<StepValue> Evaluator::EvalAggregate(const AggregateExpr& e, const
   const StepValue& in = *inv;
   if (e.op == AggregateOp::kCountValues) return EvalCountValues(e, in, param.str, g);
   if (e.op == AggregateOp::kTopk || e.op == AggregateOp::kBottomk) {
-    return EvalTopBottomK(e, in, param.scalar, g);
+    return EvalTopBottomK(e, std::move(*inv), param.scalar, g);
   }
 
   const size_t n = g.n;

@@ -167,6 +167,9 @@ StepValue SetOperation(BinaryOp op, StepValue lhs, StepValue rhs, const VectorMa
       out.series.push_back(std::move(s));
     }
     DropEmpty(&out.series);
+    // A left and a right series with the same labels present at different steps are
+    // one series of the result (as Prometheus' per-step output merges them).
+    (void)MergeSameLabels(&out.series, n);
     return out;
   }
   // and / unless keep left-hand series at the steps where the right-hand side has
@@ -267,12 +270,62 @@ absl::StatusOr<StepValue> Evaluator::EvalBinary(const BinaryExpr& e, const Grid&
     if (it != groups.end()) many_group[l] = it->second;
   }
 
+  // Fast path, the common case of a join: every signature has at most one series on
+  // each side. No step can then see duplicates or competing matches, and each pair's
+  // result labels are distinct, so the pairs are computed series by series (rows stay
+  // in cache) instead of step by step.
+  {
+    std::vector<size_t> one_count(groups.size(), 0), many_count(groups.size(), 0);
+    std::vector<size_t> one_of(groups.size(), kNone);
+    for (size_t r = 0; r < one.size(); ++r) {
+      ++one_count[one_group[r]];
+      one_of[one_group[r]] = r;
+    }
+    bool simple = true;
+    for (size_t l = 0; l < many.size() && simple; ++l) {
+      if (many_group[l] != kNone && ++many_count[many_group[l]] > 1) simple = false;
+    }
+    for (size_t c : one_count) simple = simple && c <= 1;
+    if (simple) {
+      for (size_t l = 0; l < many.size(); ++l) {
+        if (many_group[l] == kNone) continue;
+        if (absl::Status st = CheckInterrupt(); !st.ok()) return st;
+        const size_t r = one_of[many_group[l]];
+        const std::vector<double>& lv = many[l].v;
+        const std::vector<double>& rv = one[r].v;
+        StepSeries row;
+        row.v.assign(n, Absent());
+        bool any = false;
+        for (size_t i = 0; i < n; ++i) {
+          if (IsAbsent(lv[i]) || IsAbsent(rv[i])) continue;
+          double vl = lv[i], vr = rv[i];
+          if (swapped) std::swap(vl, vr);
+          double v;
+          bool keep = ElemBinop(op, vl, vr, &v);
+          if (e.return_bool) {
+            v = keep ? 1 : 0;
+          } else if (!keep) {
+            continue;
+          }
+          row.v[i] = v;
+          any = true;
+        }
+        if (!any) continue;
+        row.labels = ResultMetric(many[l].labels, one[r].labels, op, m);
+        if (e.return_bool) row.labels = DropMetricName(row.labels);
+        out.series.push_back(std::move(row));
+      }
+      return out;
+    }
+  }
+
   std::vector<size_t> selected(groups.size(), kNone);    // per group: the one-side series
   std::vector<size_t> matched_at(groups.size(), kNone);  // one-to-one: step last matched
   absl::flat_hash_map<uint64_t, size_t> pair_result;     // (many, one) -> out index
   absl::flat_hash_map<std::string, size_t> out_index;    // result labels -> out index
   std::vector<size_t> written_step;                      // per out series
   std::vector<size_t> written_group;
+  std::vector<size_t> last_one(many.size(), kNone), last_idx(many.size(), kNone);
   for (size_t i = 0; i < n; ++i) {
     if (absl::Status st = CheckInterrupt(); !st.ok()) return st;
     std::fill(selected.begin(), selected.end(), kNone);
@@ -302,10 +355,12 @@ absl::StatusOr<StepValue> Evaluator::EvalBinary(const BinaryExpr& e, const Grid&
       } else if (!keep) {
         continue;
       }
-      uint64_t key = (static_cast<uint64_t>(l) << 32) | r;
-      auto pit = pair_result.find(key);
       size_t idx;
-      if (pit != pair_result.end()) {
+      uint64_t key = (static_cast<uint64_t>(l) << 32) | r;
+      if (last_one[l] == r) {
+        // Usually a series keeps its partner from step to step.
+        idx = last_idx[l];
+      } else if (auto pit = pair_result.find(key); pit != pair_result.end()) {
         idx = pit->second;
       } else {
         Labels metric = ResultMetric(many[l].labels, one[r].labels, op, m);
@@ -322,6 +377,8 @@ absl::StatusOr<StepValue> Evaluator::EvalBinary(const BinaryExpr& e, const Grid&
         idx = oit->second;
         pair_result.emplace(key, idx);
       }
+      last_one[l] = r;
+      last_idx[l] = idx;
       if (m.card == Cardinality::kOneToOne) {
         if (matched_at[grp] == i) {
           return EvalError(

@@ -403,25 +403,25 @@ absl::StatusOr<StepValue> Evaluator::EvalRangeFunction(const Call& e, const Grid
     if (!v.ok()) return v.status();
     scalars[a] = std::move(v->scalar);
   }
-  absl::StatusOr<RangeArg> rav = EvalRange(*e.args[matrix_arg], g);
-  if (!rav.ok()) return rav.status();
-  RangeArg& ra = *rav;
   const size_t n = g.n;
   StepValue out;
   out.type = ValueType::kVector;
+  RangeWindows ra;
 
   if (fn == Fn::kAbsentOverTime) {
     std::vector<uint8_t> present(n, 0);
-    for (const MatrixSeries& s : ra.series) {
-      size_t lo = 0, hi = 0;
-      const auto& p = s.points;
-      for (size_t i = 0; i < n; ++i) {
-        int64_t ref = ra.refs[i], mint = ref - ra.range_ms;
-        while (hi < p.size() && p[hi].t <= ref) ++hi;
-        while (lo < hi && p[lo].t < mint) ++lo;
-        if (hi > lo) present[i] = 1;
-      }
-    }
+    absl::Status st = ForEachRangeSeries(*e.args[matrix_arg], g, &ra,
+                                         [&](const Labels&, const std::vector<Sample>& p) {
+                                           size_t lo = 0, hi = 0;
+                                           for (size_t i = 0; i < n; ++i) {
+                                             int64_t ref = ra.refs[i], mint = ref - ra.range_ms;
+                                             while (hi < p.size() && p[hi].t <= ref) ++hi;
+                                             while (lo < hi && p[lo].t < mint) ++lo;
+                                             if (hi > lo) present[i] = 1;
+                                           }
+                                           return absl::OkStatus();
+                                         });
+    if (!st.ok()) return st;
     StepSeries row;
     row.v.assign(n, Absent());
     bool any = false;
@@ -438,14 +438,12 @@ absl::StatusOr<StepValue> Evaluator::EvalRangeFunction(const Call& e, const Grid
     return out;
   }
 
-  // With @ every step reads the same window; compute it once unless the function
-  // also depends on the step time.
-  const bool same_window = n > 1 && ra.refs.front() == ra.refs.back() && fn != Fn::kPredictLinear;
   std::vector<size_t> resets;
   std::vector<double> window_vals;
-  for (MatrixSeries& s : ra.series) {
-    if (absl::Status st = CheckInterrupt(); !st.ok()) return st;
-    const std::vector<Sample>& p = s.points;
+  auto per_series = [&](const Labels& labels, const std::vector<Sample>& p) -> absl::Status {
+    // With @ every step reads the same window; compute it once unless the function
+    // also depends on the step time.
+    const bool same_window = n > 1 && ra.refs.front() == ra.refs.back() && fn != Fn::kPredictLinear;
     StepSeries row;
     row.v.assign(n, Absent());
     resets.clear();
@@ -650,10 +648,13 @@ absl::StatusOr<StepValue> Evaluator::EvalRangeFunction(const Call& e, const Grid
       }
     }
     if (same_window) std::fill(row.v.begin() + 1, row.v.end(), row.v[0]);
-    if (!any) continue;
-    row.labels = fn == Fn::kLastOverTime ? std::move(s.labels) : DropMetricName(s.labels);
+    if (!any) return absl::OkStatus();
+    row.labels = fn == Fn::kLastOverTime ? labels : DropMetricName(labels);
     out.series.push_back(std::move(row));
-    if (absl::Status st = AddSamples(static_cast<int64_t>(n)); !st.ok()) return st;
+    return AddSamples(static_cast<int64_t>(n));
+  };
+  if (absl::Status st = ForEachRangeSeries(*e.args[matrix_arg], g, &ra, per_series); !st.ok()) {
+    return st;
   }
   if (ContainsSameLabelset(out.series)) {
     return EvalError("vector cannot contain metrics with the same labelset");

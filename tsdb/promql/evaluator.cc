@@ -15,9 +15,7 @@ absl::Status EvalError(std::string msg) { return absl::FailedPreconditionError(m
 
 Labels DropMetricName(const Labels& ls) {
   if (!ls.Has(kMetricNameLabel)) return ls;
-  LabelsBuilder b(ls);
-  b.Del(kMetricNameLabel);
-  return b.Build();
+  return FilterLabels(ls, [](std::string_view n) { return n != kMetricNameLabel; });
 }
 
 void DropEmpty(std::vector<StepSeries>* series) {
@@ -162,6 +160,9 @@ absl::StatusOr<StepValue> Evaluator::EvalVectorSelector(const VectorSelector& vs
       any = true;
     }
     if (!any) continue;
+    int64_t points = 0;
+    for (double x : row.v) points += IsAbsent(x) ? 0 : 1;
+    if (absl::Status st = AddSamples(points); !st.ok()) return st;
     row.labels = s.labels();
     out.series.push_back(std::move(row));
   }
@@ -189,58 +190,67 @@ absl::StatusOr<StepValue> Evaluator::EvalSubqueryInner(const SubqueryExpr& sq, c
   return Eval(*sq.expr, *inner);
 }
 
-absl::StatusOr<RangeArg> Evaluator::EvalRange(const Expr& e, const Grid& g) {
+absl::Status Evaluator::ForEachRangeSeries(const Expr& e, const Grid& g, RangeWindows* w,
+                                           const RangeSeriesFn& fn) {
   const Expr* x = &e;
   while (x->kind == ExprKind::kParen) x = x->As<ParenExpr>().expr.get();
-  RangeArg out;
-  out.refs.resize(g.n);
+  w->refs.resize(g.n);
   if (x->kind == ExprKind::kMatrixSelector) {
     const auto& ms = x->As<MatrixSelector>();
     const VectorSelector& vs = *ms.vs;
-    out.range_ms = ms.range_ms;
-    for (size_t i = 0; i < g.n; ++i) out.refs[i] = RefTime(vs.at, vs.at_ms, vs.offset_ms, g, i);
-    if (g.n == 0) return out;
+    w->range_ms = ms.range_ms;
+    for (size_t i = 0; i < g.n; ++i) w->refs[i] = RefTime(vs.at, vs.at_ms, vs.offset_ms, g, i);
+    if (g.n == 0) return absl::OkStatus();
     std::unique_ptr<storage::SeriesSet> set =
-        querier_->Select(out.refs.front() - ms.range_ms, out.refs.back(), vs.matchers);
+        querier_->Select(w->refs.front() - ms.range_ms, w->refs.back(), vs.matchers);
     std::vector<Sample> buf;
     std::unique_ptr<SampleIterator> it;
     while (set->Next()) {
       const storage::Series& s = set->At();
-      absl::Status st = LoadSamples(s, &it, /*keep_stale=*/false, &buf);
-      if (!st.ok()) return st;
+      if (absl::Status st = LoadSamples(s, &it, /*keep_stale=*/false, &buf); !st.ok()) return st;
       if (buf.empty()) continue;
       if (absl::Status st = AddSamples(static_cast<int64_t>(buf.size())); !st.ok()) return st;
       if (absl::Status st = CheckInterrupt(); !st.ok()) return st;
-      out.series.push_back(MatrixSeries{s.labels(), buf});
+      if (absl::Status st = fn(s.labels(), buf); !st.ok()) return st;
     }
-    if (!set->status().ok()) return set->status();
-    return out;
+    return set->status();
   }
   if (x->kind != ExprKind::kSubquery) {
     return absl::InternalError("range argument is neither a matrix selector nor a subquery");
   }
   const auto& sq = x->As<SubqueryExpr>();
-  out.range_ms = sq.range_ms;
-  for (size_t i = 0; i < g.n; ++i) out.refs[i] = RefTime(sq.at, sq.at_ms, sq.offset_ms, g, i);
-  if (g.n == 0) return out;
+  w->range_ms = sq.range_ms;
+  for (size_t i = 0; i < g.n; ++i) w->refs[i] = RefTime(sq.at, sq.at_ms, sq.offset_ms, g, i);
+  if (g.n == 0) return absl::OkStatus();
   Grid inner;
   absl::StatusOr<StepValue> v = EvalSubqueryInner(sq, g, &inner);
   if (!v.ok()) return v.status();
+  std::vector<Sample> buf;
   if (v->type == ValueType::kScalar) {
     // A scalar subquery, e.g. (time())[5m:1m], is one series without labels.
-    MatrixSeries ms;
-    for (size_t i = 0; i < inner.n; ++i) ms.points.push_back({inner.T(i), v->scalar[i]});
-    if (!ms.points.empty()) out.series.push_back(std::move(ms));
-    return out;
+    for (size_t i = 0; i < inner.n; ++i) buf.push_back({inner.T(i), v->scalar[i]});
+    if (buf.empty()) return absl::OkStatus();
+    return fn(Labels(), buf);
   }
   for (StepSeries& s : v->series) {
-    MatrixSeries ms;
-    ms.labels = std::move(s.labels);
+    buf.clear();
     for (size_t i = 0; i < inner.n; ++i) {
-      if (!IsAbsent(s.v[i])) ms.points.push_back({inner.T(i), s.v[i]});
+      if (!IsAbsent(s.v[i])) buf.push_back({inner.T(i), s.v[i]});
     }
-    if (!ms.points.empty()) out.series.push_back(std::move(ms));
+    if (buf.empty()) continue;
+    if (absl::Status st = fn(s.labels, buf); !st.ok()) return st;
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RangeArg> Evaluator::EvalRange(const Expr& e, const Grid& g) {
+  RangeArg out;
+  absl::Status st = ForEachRangeSeries(e, g, &out.windows,
+                                       [&](const Labels& ls, const std::vector<Sample>& points) {
+                                         out.series.push_back(MatrixSeries{ls, points});
+                                         return absl::OkStatus();
+                                       });
+  if (!st.ok()) return st;
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <bit>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@
 #include "tsdb/promql/ast.h"
 #include "tsdb/promql/value.h"
 #include "tsdb/storage/querier.h"
+#include "tsdb/util/coding.h"
 
 namespace cairn::promql::internal {
 
@@ -68,13 +70,22 @@ struct StepValue {
   std::vector<MatrixSeries> matrix;  // kMatrix (only as a query's result)
 };
 
-// Series samples of a range argument (matrix selector or subquery), with the window
-// [ref - range, ref] each step reads, ref = (step time or @) - offset.
-struct RangeArg {
-  std::vector<MatrixSeries> series;  // stale markers removed
+// The windows [ref - range, ref] a range argument (matrix selector or subquery) is
+// read through, ref = (step time or @) - offset.
+struct RangeWindows {
   int64_t range_ms = 0;
   std::vector<int64_t> refs;  // per step
 };
+
+// Series samples of a range argument, stale markers removed.
+struct RangeArg {
+  std::vector<MatrixSeries> series;
+  RangeWindows windows;
+};
+
+// Called per series of a range argument; `points` is valid only during the call.
+using RangeSeriesFn =
+    std::function<absl::Status(const Labels& labels, const std::vector<Sample>& points)>;
 
 struct EvalOptions {
   int64_t lookback_ms = 5 * 60 * 1000;
@@ -95,6 +106,9 @@ class Evaluator {
   // The raw samples of a matrix selector or subquery, for an instant query whose
   // result is a range vector.
   absl::StatusOr<RangeArg> EvalRange(const Expr& e, const Grid& g);
+  // Streams the series of a range argument one at a time (no copy of the samples).
+  absl::Status ForEachRangeSeries(const Expr& e, const Grid& g, RangeWindows* windows,
+                                  const RangeSeriesFn& fn);
 
   // Limits: counts samples held for the query against max_samples.
   absl::Status AddSamples(int64_t n);
@@ -111,7 +125,7 @@ class Evaluator {
   absl::StatusOr<StepValue> EvalRangeFunction(const Call& e, const Grid& g, int matrix_arg);
   absl::StatusOr<StepValue> EvalCountValues(const AggregateExpr& e, const StepValue& in,
                                             const std::string& label, const Grid& g);
-  absl::StatusOr<StepValue> EvalTopBottomK(const AggregateExpr& e, const StepValue& in,
+  absl::StatusOr<StepValue> EvalTopBottomK(const AggregateExpr& e, StepValue in,
                                            const std::vector<double>& param, const Grid& g);
 
   // Reference time of a selector at step i (@ and offset applied).
@@ -133,6 +147,22 @@ bool ContainsSameLabelset(const std::vector<StepSeries>& series);
 // Removes series with no value at any step.
 void DropEmpty(std::vector<StepSeries>* series);
 Labels DropMetricName(const Labels& ls);
+
+// The labels of `ls` whose names satisfy `keep`, re-encoded directly (no builder, one
+// allocation): used per series by grouping and matching.
+template <typename Pred>
+Labels FilterLabels(const Labels& ls, Pred keep) {
+  std::string enc;
+  enc.reserve(ls.encoded().size());
+  for (const Label& l : ls) {
+    if (!keep(l.name)) continue;
+    PutVarint64(&enc, l.name.size());
+    enc.append(l.name);
+    PutVarint64(&enc, l.value.size());
+    enc.append(l.value);
+  }
+  return Labels::FromEncoded(std::move(enc));
+}
 
 absl::Status EvalError(std::string msg);  // "execution" errors (kFailedPrecondition)
 
