@@ -31,12 +31,13 @@ for n in "${sizes[@]}"; do
   for sys in cairn prometheus; do
     dir="$work/$sys-$n"
     mkdir -p "$dir"
+    # No scrape targets for either (Cairn's embedded config would scrape itself).
+    printf 'global:\n  scrape_interval: 1h\n' >"$dir/p.yml"
     if [ "$sys" = cairn ]; then
-      "$build/bin/cairn" --storage.tsdb.path="$dir/data" --web.listen-address=127.0.0.1:19191 \
-        --grpc.listen-address=127.0.0.1:19195 >"$dir/log" 2>&1 &
+      "$build/bin/cairn" --config.file="$dir/p.yml" --storage.tsdb.path="$dir/data" \
+        --web.listen-address=127.0.0.1:19191 --grpc.listen-address=127.0.0.1:19195 >"$dir/log" 2>&1 &
       port=19191
     else
-      printf 'global:\n  scrape_interval: 1h\n' >"$dir/p.yml"
       prometheus --config.file="$dir/p.yml" --storage.tsdb.path="$dir/data" \
         --web.listen-address=127.0.0.1:19192 --web.enable-remote-write-receiver >"$dir/log" 2>&1 &
       port=19192

@@ -75,6 +75,7 @@ void StatusApi::Flags(const HttpRequest&, HttpResponse* resp) const {
       {"query.max-samples", absl::StrCat(flags_.query_max_samples)},
       {"query.max-concurrency", absl::StrCat(flags_.query_max_concurrency)},
       {"web.enable-admin-api", flags_.enable_admin_api ? "true" : "false"},
+      {"web.enable-lifecycle", flags_.enable_lifecycle ? "true" : "false"},
       {"log.level", flags_.log_level},
   };
   std::string out = "{";

@@ -15,6 +15,14 @@ CairnServer::CairnServer(ServerFlags flags) : flags_(std::move(flags)) {}
 CairnServer::~CairnServer() { Stop(); }
 
 absl::Status CairnServer::Start() {
+  // A bad config file stops startup before anything is opened, as in Prometheus.
+  if (!flags_.config_file.empty()) {
+    absl::StatusOr<config::Config> cfg = config::LoadConfigFile(flags_.config_file);
+    if (!cfg.ok()) {
+      return absl::Status(cfg.status().code(),
+                          absl::StrCat("loading config: ", cfg.status().message()));
+    }
+  }
   DbOptions db_opts;
   absl::StatusOr<int64_t> retention = ParsePrometheusDuration(flags_.retention_time);
   if (!retention.ok()) return retention.status();
@@ -51,11 +59,14 @@ absl::Status CairnServer::Start() {
   query_api_ = std::make_unique<QueryApi>(db_.get(), engine_.get());
   status_api_ = std::make_unique<StatusApi>(db_.get(), flags_);
   web_ui_ = std::make_unique<WebUi>();
+  scrape_manager_ = std::make_unique<scrape::ScrapeManager>(db_.get());
+  targets_api_ = std::make_unique<TargetsApi>(scrape_manager_.get());
   RegisterMetrics();
   RegisterRoutes();
   if (absl::Status s = http_->Start(); !s.ok()) return s;
   std::fprintf(stderr, "cairn: listening on %s (port %d)\n", flags_.web_listen_address.c_str(),
                http_->port());
+  if (absl::Status s = ReloadConfig(); !s.ok()) return s;
   ingest_service_ = std::make_unique<IngestService>(
       db_.get(), write_limits_,
       [this](const RemoteWriteResult& r, const absl::Status&) { CountWrite("grpc", r); });
@@ -69,6 +80,7 @@ absl::Status CairnServer::Start() {
 }
 
 void CairnServer::Stop() {
+  if (scrape_manager_ != nullptr) scrape_manager_->Stop();
   if (grpc_ != nullptr) {
     grpc_->Shutdown();
     grpc_.reset();
@@ -94,6 +106,12 @@ void CairnServer::RegisterMetrics() {
                           {"source", "reason"});
   remote_write_requests_ = metrics_.AddCounter(
       "cairn_remote_write_requests_total", "Remote-write requests, by response code.", {"code"});
+  reload_successful_ =
+      metrics_.AddGauge("prometheus_config_last_reload_successful",
+                        "Whether the last configuration reload attempt was successful.");
+  reload_success_time_ =
+      metrics_.AddGauge("prometheus_config_last_reload_success_timestamp_seconds",
+                        "Timestamp of the last successful configuration reload.");
   MetricFamily* head_series =
       metrics_.AddGauge("prometheus_tsdb_head_series", "Total number of series in the head block.");
   MetricFamily* head_chunks =
@@ -146,10 +164,53 @@ void CairnServer::RegisterRoutes() {
   http_->Route("/api/v1/write", [this](const HttpRequest& req, HttpResponse* resp) {
     HandleRemoteWrite(req, resp);
   });
+  http_->Route("/-/reload",
+               [this](const HttpRequest& req, HttpResponse* resp) { HandleReload(req, resp); });
   status_api_->Register(http_.get());
   metadata_api_->Register(http_.get());
   web_ui_->Register(http_.get());
   query_api_->Register(http_.get());
+  targets_api_->Register(http_.get());
+}
+
+absl::StatusOr<config::Config> CairnServer::LoadConfig() const {
+  if (!flags_.config_file.empty()) return config::LoadConfigFile(flags_.config_file);
+  // The embedded config scrapes this process through the port actually bound.
+  return config::DefaultConfig(absl::StrCat("localhost:", http_->port()));
+}
+
+absl::Status CairnServer::ReloadConfig() {
+  absl::MutexLock lock(&reload_mu_);
+  absl::StatusOr<config::Config> cfg = LoadConfig();
+  if (!cfg.ok()) {
+    reload_successful_->Set({}, 0);
+    std::fprintf(stderr, "cairn: error loading config (--config.file=%s): %s\n",
+                 flags_.config_file.c_str(), std::string(cfg.status().message()).c_str());
+    return cfg.status();
+  }
+  scrape_manager_->ApplyConfig(*cfg);
+  reload_successful_->Set({}, 1);
+  reload_success_time_->Set({}, absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+  std::fprintf(stderr, "cairn: loaded config %s (%zu scrape configs)\n", cfg->source.c_str(),
+               cfg->scrape_configs.size());
+  return absl::OkStatus();
+}
+
+void CairnServer::HandleReload(const HttpRequest& req, HttpResponse* resp) {
+  if (req.method != "POST" && req.method != "PUT") {
+    resp->status = 405;
+    resp->body = "Only POST or PUT requests allowed\n";
+    return;
+  }
+  if (!flags_.enable_lifecycle) {
+    resp->status = 403;
+    resp->body = "Lifecycle API is not enabled.\n";
+    return;
+  }
+  if (absl::Status s = ReloadConfig(); !s.ok()) {
+    resp->status = 500;
+    resp->body = absl::StrCat("failed to reload config: ", s.message(), "\n");
+  }
 }
 
 void CairnServer::CountWrite(std::string_view source, const RemoteWriteResult& result) {

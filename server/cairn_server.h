@@ -1,25 +1,33 @@
 // CairnServer: the running `cairn` process minus main(): opens the DB, serves the
-// HTTP API (query metadata, remote write, /metrics, health), and shuts down in order
-// (stop accepting, finish in-flight requests, close the DB so the WAL is synced).
+// HTTP API (query metadata, remote write, targets, /metrics, health), scrapes the
+// targets of the Prometheus config file (--config.file, or an embedded config that
+// scrapes Cairn itself), and shuts down in order (stop scraping, stop accepting,
+// finish in-flight requests, close the DB so the WAL is synced).
 //
 // Thread-safety: Start() and Stop() are called from one thread; handlers run on the
-// HTTP server's threads.
+// HTTP server's threads; ReloadConfig() may be called from any thread (SIGHUP,
+// POST /-/reload) and reloads one at a time.
 #ifndef CAIRN_SERVER_CAIRN_SERVER_H_
 #define CAIRN_SERVER_CAIRN_SERVER_H_
 
 #include <memory>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "server/api_metadata.h"
 #include "server/api_query.h"
 #include "server/api_status.h"
+#include "server/api_targets.h"
+#include "server/config/config.h"
 #include "server/flags.h"
 #include "server/grpc_ingest.h"
 #include "server/http_server.h"
 #include "server/metrics_registry.h"
 #include "server/remote_write.h"
 #include "server/web_ui.h"
+#include "server/scrape/scrape_manager.h"
 #include "tsdb/db.h"
 
 namespace cairn::server {
@@ -32,15 +40,22 @@ class CairnServer {
   absl::Status Start();
   void Stop();
 
+  // Re-reads --config.file (or rebuilds the embedded config) and applies it. A config
+  // that fails to load is refused with its error and the running one stays.
+  absl::Status ReloadConfig();
+
   int http_port() const { return http_ != nullptr ? http_->port() : 0; }
   int grpc_port() const { return grpc_port_; }
   DB* db() const { return db_.get(); }
+  scrape::ScrapeManager* scrape_manager() const { return scrape_manager_.get(); }
 
  private:
   void RegisterRoutes();
   void RegisterMetrics();
   void HandleRemoteWrite(const HttpRequest& req, HttpResponse* resp);
   void CountWrite(std::string_view source, const RemoteWriteResult& result);
+  absl::StatusOr<config::Config> LoadConfig() const;
+  void HandleReload(const HttpRequest& req, HttpResponse* resp);
 
   const ServerFlags flags_;
   std::unique_ptr<DB> db_;
@@ -53,6 +68,9 @@ class CairnServer {
   std::unique_ptr<QueryApi> query_api_;
   std::unique_ptr<StatusApi> status_api_;
   std::unique_ptr<WebUi> web_ui_;
+  std::unique_ptr<scrape::ScrapeManager> scrape_manager_;
+  std::unique_ptr<TargetsApi> targets_api_;
+  absl::Mutex reload_mu_;  // one reload at a time
   MetricsRegistry metrics_;
   RemoteWriteLimits write_limits_;
 
@@ -61,6 +79,8 @@ class CairnServer {
   MetricFamily* samples_ingested_ = nullptr;
   MetricFamily* samples_rejected_ = nullptr;
   MetricFamily* remote_write_requests_ = nullptr;
+  MetricFamily* reload_successful_ = nullptr;
+  MetricFamily* reload_success_time_ = nullptr;
 };
 
 }  // namespace cairn::server

@@ -93,6 +93,11 @@ const std::vector<FlagSpec>& Specs() {
          f->enable_admin_api = v == "true";
          return absl::OkStatus();
        }},
+      {"web.enable-lifecycle", "Enable shutdown and reload via HTTP request.", true,
+       [](ServerFlags* f, std::string_view v) {
+         f->enable_lifecycle = v == "true";
+         return absl::OkStatus();
+       }},
       {"log.level",
        "Only log messages with the given severity or above: debug, info, warn, "
        "error.",

@@ -25,6 +25,7 @@ struct ServerFlags {
   int64_t query_max_concurrency = 20;
   bool enable_admin_api = false;
   bool prometheus_compatible_blocks = false;
+  bool enable_lifecycle = false;  // POST /-/reload and /-/quit, as Prometheus
   std::string log_level = "info";
 
   bool help = false;

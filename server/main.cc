@@ -1,6 +1,7 @@
-// The cairn server: parses flags, starts CairnServer (storage + HTTP API) and runs
-// until SIGTERM/SIGINT, then shuts down cleanly (in-flight requests finish, the WAL
-// is synced and closed).
+// The cairn server: parses flags, starts CairnServer (storage + HTTP API + scraping)
+// and runs until SIGTERM/SIGINT, then shuts down cleanly (in-flight requests finish,
+// the WAL is synced and closed). SIGHUP reloads the configuration file; a bad one is
+// refused and the running configuration stays.
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -28,19 +29,25 @@ int main(int argc, char** argv) {
     std::printf("cairn, version 0.1.0\n");
     return 0;
   }
+  // Blocked before any thread starts, so every thread inherits the mask and the
+  // signals reach only the sigwait below (an unblocked thread would die of SIGHUP).
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   cairn::server::CairnServer server(*flags);
   if (absl::Status s = server.Start(); !s.ok()) {
     std::fprintf(stderr, "cairn: %s\n", std::string(s.message()).c_str());
     return 1;
   }
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   int sig = 0;
-  sigwait(&set, &sig);
+  while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+    // ReloadConfig logs the outcome; a failure keeps the running configuration.
+    server.ReloadConfig().IgnoreError();
+  }
   std::fprintf(stderr, "cairn: received %s, shutting down\n", strsignal(sig));
   server.Stop();
   return 0;

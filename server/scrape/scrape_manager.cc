@@ -93,35 +93,42 @@ std::unique_ptr<ScrapeLoop> ScrapeManager::NewLoop(
   return loop;
 }
 
-std::vector<Labels> ScrapeManager::Discover(const config::ScrapeConfig& cfg,
-                                            std::vector<std::string>* errors) {
+std::vector<Labels> ScrapeManager::Discover(Pool* pool) {
+  const config::ScrapeConfig& cfg = *pool->cfg;
   std::vector<Labels> out;
   for (const config::StaticConfig& group : cfg.static_configs) {
     for (Labels& l : GroupTargets(group)) out.push_back(std::move(l));
   }
+  std::map<std::string, std::vector<Labels>> file_targets;
   for (const config::FileSdConfig& f : cfg.file_sd_configs) {
     for (const std::string& pattern : f.files) {
       std::filesystem::path p(pattern);
       if (p.is_relative() && !config_dir_.empty()) p = std::filesystem::path(config_dir_) / p;
       for (const std::string& file : Glob(p.string())) {
+        std::vector<Labels>& targets = file_targets[file];
         auto groups = config::LoadFileSdTargets(file);
         if (!groups.ok()) {
-          errors->push_back(absl::StrCat("job ", cfg.job_name, ": ", groups.status().message()));
-          continue;
+          pool->errors.push_back(
+              absl::StrCat("job ", cfg.job_name, ": ", groups.status().message()));
+          auto last = pool->file_targets.find(file);
+          if (last != pool->file_targets.end()) targets = last->second;
+        } else {
+          for (const config::StaticConfig& group : *groups) {
+            for (Labels& l : GroupTargets(group)) targets.push_back(std::move(l));
+          }
         }
-        for (const config::StaticConfig& group : *groups) {
-          for (Labels& l : GroupTargets(group)) out.push_back(std::move(l));
-        }
+        out.insert(out.end(), targets.begin(), targets.end());
       }
     }
   }
+  pool->file_targets = std::move(file_targets);
   return out;
 }
 
 void ScrapeManager::SyncPool(const std::string& name, Pool* pool) {
   pool->errors.clear();
   pool->dropped.clear();
-  std::vector<Labels> discovered = Discover(*pool->cfg, &pool->errors);
+  std::vector<Labels> discovered = Discover(pool);
   std::map<uint64_t, std::unique_ptr<ScrapeLoop>> next;
   for (const Labels& d : discovered) {
     auto populated = PopulateTargetLabels(d, *pool->cfg);

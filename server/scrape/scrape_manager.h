@@ -88,13 +88,15 @@ class ScrapeManager {
     std::map<uint64_t, std::unique_ptr<ScrapeLoop>> loops;  // by Target::hash()
     std::vector<Labels> dropped;
     std::vector<std::string> errors;
+    // The last good read of each file_sd file: a file that fails to read keeps its
+    // targets, as in Prometheus.
+    std::map<std::string, std::vector<Labels>> file_targets;
     absl::Time next_file_sd_refresh = absl::InfiniteFuture();
   };
 
   // Discovers the pool's targets and makes its loops match them.
   void SyncPool(const std::string& name, Pool* pool) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::vector<Labels> Discover(const config::ScrapeConfig& cfg, std::vector<std::string>* errors)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<Labels> Discover(Pool* pool) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::unique_ptr<ScrapeLoop> NewLoop(std::shared_ptr<Target> target,
                                       const std::shared_ptr<const config::ScrapeConfig>& cfg);
   static void StopLoops(std::vector<std::unique_ptr<ScrapeLoop>> loops, bool mark_stale);

@@ -10,6 +10,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <fstream>
+
 #include "gtest/gtest.h"
 
 namespace cairn::server {
@@ -77,6 +79,9 @@ class CairnServerTest : public ::testing::Test {
     f.storage_path = dir_;
     f.web_listen_address = "127.0.0.1:0";
     f.grpc_listen_address = "127.0.0.1:0";
+    // No scrape targets: the embedded self-scrape would add series these tests count.
+    f.config_file = dir_ + "/empty.yml";
+    std::ofstream(f.config_file) << "scrape_configs: []\n";
     server_ = std::make_unique<CairnServer>(f);
     absl::Status s = server_->Start();
     ASSERT_TRUE(s.ok()) << s;
