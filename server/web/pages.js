@@ -108,12 +108,17 @@ export function renderAlerts(root) {
       for (const { group, rule } of rules) {
         if (!boxes[rule.state]?.checked) continue;
         const alerts = rule.alerts || [];
-        list.append(h('details', { class: `alert-rule state-${rule.state}` },
+        // Firing and pending rules open, as the states that need a look.
+        list.append(h('details', { class: `alert-rule state-${rule.state}`,
+          open: rule.state !== 'inactive' },
             h('summary', {}, stateBadge(rule.state), ' ', h('strong', {}, rule.name),
                 ` (${alerts.length} active)`, h('span', { class: 'muted' }, `  ${group.file} > ${group.name}`)),
             ruleText(rule),
-            alerts.length === 0 ? null : table(['Labels', 'State', 'Active Since', 'Value'],
+            alerts.length === 0 ? null : table(
+                ['Labels', 'Annotations', 'State', 'Active Since', 'Value'],
                 alerts.map((a) => [h('div', { class: 'badges' }, labelBadges(a.labels)),
+                  h('div', {}, Object.entries(a.annotations || {}).map(([k, v]) =>
+                    h('div', {}, h('strong', {}, `${k}: `), v))),
                   stateBadge(a.state), a.activeAt ? `${a.activeAt} (${ago(a.activeAt)})` : '',
                   formatValue(parseSampleValue(a.value))]))));
       }
