@@ -53,7 +53,7 @@ export function panelsFromUrl(search) {
   return panels;
 }
 
-function panelsToUrl(panels) {
+export function panelsToUrl(panels) {
   const params = new URLSearchParams();
   panels.forEach((p, i) => {
     params.set(`g${i}.expr`, p.expr);

@@ -94,7 +94,7 @@ export function formatDuration(ms) {
 }
 
 export function useLocalTime() {
-  return localStorage.getItem('cairn.useLocalTime') === '1';
+  return typeof localStorage !== 'undefined' && localStorage.getItem('cairn.useLocalTime') === '1';
 }
 
 function pad(n, w = 2) {
