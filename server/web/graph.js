@@ -268,6 +268,7 @@ class Panel {
     const gen = ++this.generation;
     const started = performance.now();
     this.tableEl.dataset.state = 'loading';
+    this.status.textContent = 'Loading…';
     this.messages.replaceChildren();
     const params = { query: this.state.expr };
     if (this.state.moment !== null) params.time = this.state.moment / 1000;
@@ -279,6 +280,7 @@ class Panel {
     } catch (e) {
       if (gen !== this.generation) return;
       this.tableEl.dataset.state = 'error';
+      this.status.textContent = '';
       this.tableEl.replaceChildren();
       this.messages.replaceChildren(errorBox(e.message));
     }
@@ -329,6 +331,7 @@ class Panel {
     // Prometheus' default resolution: about 250 points across the range.
     const step = s.step || Math.max(Math.floor(s.range / 250000), 1);
     this.chartEl.dataset.state = 'loading';
+    this.status.textContent = 'Loading…';
     this.messages.replaceChildren();
     try {
       const { data, warnings } = await api('/api/v1/query_range', {
@@ -348,6 +351,7 @@ class Panel {
       this.chart = null;
       this.chartEl.replaceChildren();
       this.chartEl.dataset.state = 'error';
+      this.status.textContent = '';
       this.chartEl.dataset.seriesCount = '0';
       this.messages.replaceChildren(errorBox(e.message));
     }

@@ -54,7 +54,9 @@ export function renderTargets(root) {
             h('summary', {}, h('strong', {}, pool), ` (${up}/${ts.length} up)`),
             table(['Endpoint', 'State', 'Labels', 'Last Scrape', 'Scrape Duration', 'Error'],
                 shown.map((t) => [
-                  h('a', { href: t.scrapeUrl }, t.scrapeUrl),
+                  // Only http(s) URLs become links: a config could hold any scheme.
+                  /^https?:\/\//.test(t.scrapeUrl) ? h('a', { href: t.scrapeUrl }, t.scrapeUrl)
+                    : t.scrapeUrl,
                   stateBadge(t.health),
                   h('div', { class: 'badges' }, labelBadges(t.labels)),
                   ago(t.lastScrape),
