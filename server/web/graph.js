@@ -476,8 +476,9 @@ class Panel {
     if (u.select.width < 2) return;
     const from = u.posToVal(u.select.left, 'x');
     const to = u.posToVal(u.select.left + u.select.width, 'x');
-    const range = Math.max(Math.round((to - from) * 1000), 1000);
-    this.state.end = Math.round(to * 1000);
+    // Whole seconds, so the range reads as a plain duration in the URL.
+    const range = Math.max(Math.round(to - from), 1) * 1000;
+    this.state.end = Math.round(to) * 1000;
     this.state.range = range;
     this.controls.range.value = formatDuration(range);
     this.controls.end.value = formatTime(this.state.end);

@@ -7,7 +7,8 @@
 //      switches to the Graph tab and checks the chart;
 //   2. opens /graph?g0.expr=...&g0.tab=0&g0.range_input=1h (a Prometheus link) and
 //      checks the chart again, hovers it (tooltip, legend values), saves a
-//      screenshot under <build>/web-test-artifacts/, and checks the Table tab.
+//      screenshot under <build>/web-test-artifacts/, drags across it (zoom: a
+//      shorter range in the URL), and checks the Table tab.
 // "Checks the chart" means: drawn without error, uPlot has exactly the expected
 // number of series, the legend has one entry per series, and series colours were
 // painted on the canvas.
@@ -358,6 +359,20 @@ async function main() {
     const shot = path.join(artifacts, `graph-${t.label}.png`);
     await page.screenshot({ path: shot, fullPage: true });
     log('screenshot saved to', shot);
+
+    // Dragging across the chart zooms: a shorter range and an end time, in the URL.
+    await page.mouse.move(over.x + over.width * 0.5, over.y + over.height * 0.3);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.75, over.y + over.height * 0.3, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction(() => new URL(location.href).searchParams.has('g0.end_input'), null,
+        { timeout: 10000 });
+    const zoomed = new URL(page.url()).searchParams;
+    // A quarter of 1h, give or take a pixel's worth of seconds.
+    check(/^1[45]m\d*s?$/.test(zoomed.get('g0.range_input')),
+        `zooming a quarter of 1h gave range_input ${zoomed.get('g0.range_input')}`);
+    check(await page.locator('.range-input').first().inputValue() === zoomed.get('g0.range_input'),
+        'the range box does not show the zoomed range');
 
     // 3. The table tab shows the instant vector.
     await page.locator('.panel .tab[data-tab="table"]').first().click();
