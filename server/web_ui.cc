@@ -60,7 +60,7 @@ WebUi::WebUi() {
 
 const std::vector<std::string>& WebUi::PagePaths() {
   static const std::vector<std::string>* const kPaths = new std::vector<std::string>{
-      "/graph", "/targets", "/alerts", "/rules", "/status", "/flags", "/tsdb-status"};
+      "/graph", "/targets", "/alerts", "/rules", "/status", "/flags", "/tsdb-status", "/config"};
   return *kPaths;
 }
 

@@ -3,8 +3,8 @@
 //
 // Page URLs follow Prometheus so bookmarks keep working: "/" redirects to /graph;
 // /graph (with g0.expr, g0.tab, g0.range_input, ... parameters), /targets, /alerts,
-// /rules, /status, /flags and /tsdb-status all return the single-page app, which
-// picks the page from the path. Files live under /static/<name>.
+// /rules, /status, /flags, /tsdb-status and /config all return the single-page app,
+// which picks the page from the path. Files live under /static/<name>.
 //
 // Never touches the filesystem: a path names an embedded asset or gets 404, so no
 // "..", encoded slash or absolute path can reach a file. Responses carry a strong

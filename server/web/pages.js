@@ -1,5 +1,5 @@
-// The read-only pages: targets, alerts, rules, status, flags and TSDB status. Each
-// renders one or two /api/v1 answers into tables.
+// The read-only pages: targets, alerts, rules, status, flags, TSDB status and the
+// loaded configuration. Each renders one or two /api/v1 answers.
 import {
   api, h, errorBox, ago, formatSeconds, graphLink, labelBadges, formatValue, parseSampleValue,
 } from './util.js';
@@ -204,5 +204,12 @@ export function renderTsdbStatus(root) {
     top('Top 10 label names with high memory usage', 'memoryInBytesByLabelName', 'Bytes');
     top('Top 10 series count by label value pairs', 'seriesCountByLabelValuePair', 'Count');
     body.replaceChildren(...parts);
+  });
+}
+
+export function renderConfig(root) {
+  return load(root, 'Configuration', async (body) => {
+    const { data } = await api('/api/v1/status/config');
+    body.replaceChildren(h('pre', { class: 'config-yaml' }, data.yaml || ''));
   });
 }
