@@ -123,3 +123,11 @@ test('panel URLs round-trip', () => {
 test('graphLink', () => {
   assert.equal(graphLink('up == 0', 1), '/graph?g0.expr=up+%3D%3D+0&g0.tab=1');
 });
+
+test('the page modules load and export their renderers', async () => {
+  const pages = await import('../../server/web/pages.js');
+  for (const name of ['renderTargets', 'renderAlerts', 'renderRules', 'renderStatus',
+    'renderFlags', 'renderTsdbStatus', 'renderConfig']) {
+    assert.equal(typeof pages[name], 'function', name);
+  }
+});
