@@ -1,7 +1,8 @@
 // The query page (/graph): panels with an expression box (metric-name completion),
 // a table tab (instant query) and a graph tab (range query drawn with uPlot).
 // Panel state lives in the URL as in Prometheus: g<i>.expr, g<i>.tab (0 graph,
-// 1 table), g<i>.range_input, g<i>.end_input, g<i>.moment_input, g<i>.step_input.
+// 1 table), g<i>.range_input, g<i>.end_input, g<i>.moment_input, g<i>.step_input,
+// g<i>.stacked.
 import {
   api, h, errorBox, warningBox, parseDuration, formatDuration, formatTime, parseTime,
   metricToString, formatValue, parseSampleValue, useLocalTime,
@@ -30,7 +31,7 @@ function loadMetricNames() {
 }
 
 function defaultPanel() {
-  return { expr: '', tab: 1, range: 3600e3, end: null, moment: null, step: null };
+  return { expr: '', tab: 1, range: 3600e3, end: null, moment: null, step: null, stacked: false };
 }
 
 // Reads g<i>.* parameters into panel states (at least one panel).
@@ -47,6 +48,7 @@ export function panelsFromUrl(search) {
     p.moment = parseTime(get('moment_input') || '', false);
     const step = Number(get('step_input'));
     p.step = Number.isFinite(step) && step > 0 ? step : null;
+    p.stacked = get('stacked') === '1';
     panels.push(p);
   }
   if (panels.length === 0) panels.push(defaultPanel());
@@ -62,6 +64,7 @@ export function panelsToUrl(panels) {
     if (p.end !== null) params.set(`g${i}.end_input`, formatTime(p.end, false));
     if (p.moment !== null) params.set(`g${i}.moment_input`, formatTime(p.moment, false));
     if (p.step !== null) params.set(`g${i}.step_input`, String(p.step));
+    params.set(`g${i}.stacked`, p.stacked ? '1' : '0');
   });
   return `/graph?${params}`;
 }
@@ -248,7 +251,14 @@ class Panel {
             end,
             h('button', { class: 'btn', title: 'Forward', onclick: () => shiftEnd(1) }, '»'),
             h('button', { class: 'btn', title: 'Now', onclick: () => setEnd(null) }, 'now')),
-        h('label', { class: 'step-label' }, 'Resolution ', step, ' s'));
+        h('label', { class: 'step-label' }, 'Resolution ', step, ' s'),
+        h('label', { class: 'stacked-label' }, h('input', {
+          type: 'checkbox', class: 'stacked-input', checked: s.stacked,
+          onchange: (e) => {
+            s.stacked = e.target.checked;
+            this.execute();
+          },
+        }), ' Stacked'));
   }
 
   tableControls() {
@@ -390,15 +400,24 @@ class Panel {
       }
       data.push(ys);
     }
+    // Stacked: each series drawn on top of the ones before it, filled down to the
+    // one below (uPlot bands); legend and tooltip still show the series' own values.
+    const raw = data;
+    let bands;
+    let drawn = data;
+    if (this.state.stacked) ({ data: drawn, bands } = stackSeries(data));
+    this.rawData = raw;
     const local = useLocalTime();
     const series = [{ label: 'Time', value: (u, t) => (t == null ? '' : formatTime(t * 1000)) }];
     result.forEach((s, i) => {
+      const colour = PALETTE[i % PALETTE.length];
       series.push({
         label: metricToString(s.metric),
-        stroke: PALETTE[i % PALETTE.length],
+        stroke: colour,
+        fill: this.state.stacked ? `${colour}55` : undefined,
         width: 1.5,
         spanGaps: false,
-        value: (u, v) => formatValue(v),
+        value: (u, v, si, idx) => formatValue(idx == null ? v : raw[si][idx]),
       });
     });
     const tooltip = h('div', { class: 'chart-tooltip', hidden: true });
@@ -406,6 +425,7 @@ class Panel {
       width: Math.max(this.chartEl.clientWidth, 300),
       height: 400,
       series,
+      bands,
       scales: { x: { time: true, range: [startSec, endSec] } },
       axes: [{ values: timeTicks }, { size: 70, values: (u, vals) => vals.map(formatValue) }],
       legend: { live: true },
@@ -417,7 +437,7 @@ class Panel {
       },
     };
     if (!local) opts.tzDate = (ts) => window.uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC');
-    this.chart = new window.uPlot(opts, data, this.chartEl);
+    this.chart = new window.uPlot(opts, drawn, this.chartEl);
     this.chart.over.appendChild(tooltip);
     this.chartEl.dataset.state = 'done';
     this.resizeObserver = new ResizeObserver(() => {
@@ -443,14 +463,24 @@ class Panel {
     }
     const yAtCursor = u.posToVal(u.cursor.top, 'y');
     let best = -1;
-    let bestDist = Infinity;
-    for (let i = 1; i < u.series.length; i++) {
-      const v = u.data[i][idx];
-      if (v == null || !u.series[i].show) continue;
-      const d = Math.abs(v - yAtCursor);
-      if (d < bestDist) {
-        bestDist = d;
-        best = i;
+    if (this.state.stacked) {
+      // The band under the cursor: the first series stacked up to above it.
+      for (let i = 1; i < u.series.length && best < 0; i++) {
+        const v = u.data[i][idx];
+        if (v != null && u.series[i].show && v >= yAtCursor) best = i;
+      }
+    }
+    if (best < 0) {
+      // Otherwise the series nearest the cursor.
+      let bestDist = Infinity;
+      for (let i = 1; i < u.series.length; i++) {
+        const v = u.data[i][idx];
+        if (v == null || !u.series[i].show) continue;
+        const d = Math.abs(v - yAtCursor);
+        if (d < bestDist) {
+          bestDist = d;
+          best = i;
+        }
       }
     }
     if (best < 0) {
@@ -462,7 +492,7 @@ class Panel {
         h('div', { class: 'tt-series' },
             h('span', { class: 'swatch', style: `background:${u.series[best].stroke()}` }),
             u.series[best].label),
-        h('div', { class: 'tt-value' }, `value: ${formatValue(u.data[best][idx])}`));
+        h('div', { class: 'tt-value' }, `value: ${formatValue(this.rawData[best][idx])}`));
     tooltip.hidden = false;
     const left = u.cursor.left + 12;
     const flip = left + 260 > u.over.clientWidth;
@@ -484,6 +514,20 @@ class Panel {
     this.controls.end.value = formatTime(this.state.end);
     this.execute();
   }
+}
+
+// Cumulative sums for a stacked graph: data[0] is the x axis, data[1..] the series
+// (null where a series has no sample, which stays a gap and adds nothing). Returns
+// the stacked arrays and uPlot bands filling each series down to the one below.
+export function stackSeries(data) {
+  const sums = new Array(data[0].length).fill(0);
+  const out = [data[0]];
+  for (let i = 1; i < data.length; i++) {
+    out.push(data[i].map((v, j) => (v == null ? null : (sums[j] += v))));
+  }
+  const bands = [];
+  for (let i = 2; i < data.length; i++) bands.push({ series: [i, i - 1] });
+  return { data: out, bands };
 }
 
 // X-axis labels in 24-hour time (UTC unless "Use local time"), with the date

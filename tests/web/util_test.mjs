@@ -9,7 +9,7 @@ import {
   parseDuration, formatDuration, formatTime, parseTime, metricToString, formatValue,
   parseSampleValue, graphLink,
 } from '../../server/web/util.js';
-import { panelsFromUrl, panelsToUrl } from '../../server/web/graph.js';
+import { panelsFromUrl, panelsToUrl, stackSeries } from '../../server/web/graph.js';
 
 test('parseDuration accepts Prometheus durations', () => {
   assert.equal(parseDuration('1h'), 3600e3);
@@ -94,11 +94,23 @@ test('table tab, end, moment, step and several panels', () => {
   assert.equal(panels[1].range, 6 * 3600e3);
   assert.equal(panels[1].end, 1672628645000);
   assert.equal(panels[1].step, 30);
+  assert.equal(panels[0].stacked, false);
+});
+
+test('g<i>.stacked=1 stacks', () => {
+  assert.equal(panelsFromUrl('?g0.expr=up&g0.tab=0&g0.stacked=1')[0].stacked, true);
+  assert.equal(panelsFromUrl('?g0.expr=up&g0.tab=0&g0.stacked=0')[0].stacked, false);
+});
+
+test('stackSeries adds each series onto the ones before it; gaps stay gaps', () => {
+  const { data, bands } = stackSeries([[10, 20, 30], [1, 2, null], [5, null, 7], [0.5, 1, 1]]);
+  assert.deepEqual(data, [[10, 20, 30], [1, 2, null], [6, null, 7], [6.5, 3, 8]]);
+  assert.deepEqual(bands, [{ series: [2, 1] }, { series: [3, 2] }]);
 });
 
 test('defaults: table tab, 1h, one empty panel', () => {
   assert.deepEqual(panelsFromUrl(''), [{ expr: '', tab: 1, range: 3600e3, end: null, moment: null,
-    step: null }]);
+    step: null, stacked: false }]);
   const [p] = panelsFromUrl('?g0.expr=up&g0.range_input=bogus&g0.step_input=-3');
   assert.equal(p.tab, 1);
   assert.equal(p.range, 3600e3);
@@ -108,8 +120,9 @@ test('defaults: table tab, 1h, one empty panel', () => {
 test('panel URLs round-trip', () => {
   const panels = [
     { expr: 'sum by (job) (rate(x{a="b"}[5m]))', tab: 0, range: 90 * 60e3, end: 1672628645000,
-      moment: null, step: 15 },
-    { expr: 'up', tab: 1, range: 3600e3, end: null, moment: 1672628645000, step: null },
+      moment: null, step: 15, stacked: true },
+    { expr: 'up', tab: 1, range: 3600e3, end: null, moment: 1672628645000, step: null,
+      stacked: false },
   ];
   const url = panelsToUrl(panels);
   assert.ok(url.startsWith('/graph?'));
@@ -117,6 +130,8 @@ test('panel URLs round-trip', () => {
   assert.equal(params.get('g0.range_input'), '1h30m');
   assert.equal(params.get('g0.end_input'), '2023-01-02 03:04:05');
   assert.equal(params.get('g0.tab'), '0');
+  assert.equal(params.get('g0.stacked'), '1');
+  assert.equal(params.get('g1.stacked'), '0');
   assert.deepEqual(panelsFromUrl(url.slice('/graph'.length)), panels);
 });
 
