@@ -54,10 +54,18 @@ function log(...args) {
 
 class Skip extends Error {}
 
-function cleanup() {
-  for (const c of children) {
-    if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-  }
+// Stops the servers this test started (SIGTERM, then SIGKILL after 5 s) and only
+// then removes their data directories, so nothing writes into a removed tree.
+async function cleanup() {
+  const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  await Promise.all(running.map((c) => new Promise((resolve) => {
+    const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
+    c.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    c.kill('SIGTERM');
+  })));
   for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
 }
 
@@ -459,8 +467,7 @@ async function main() {
 
 const watchdog = setTimeout(() => {
   console.error('graph_test: FAIL: timed out after 200 s');
-  cleanup();
-  process.exit(1);
+  cleanup().finally(() => process.exit(1));
 }, 200000);
 
 try {
@@ -477,5 +484,5 @@ try {
   }
 } finally {
   clearTimeout(watchdog);
-  cleanup();
+  await cleanup();
 }
