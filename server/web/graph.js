@@ -87,6 +87,7 @@ export function renderGraphPage(root) {
     });
     views.push(view);
     list.appendChild(view.el);
+    view.autosize();  // a multi-line expression from the URL shows whole
     return view;
   };
   root.append(list, h('button', {
