@@ -6,7 +6,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "server/web_assets.h"
@@ -60,7 +59,7 @@ WebUi::WebUi() {
 
 const std::vector<std::string>& WebUi::PagePaths() {
   static const std::vector<std::string>* const kPaths = new std::vector<std::string>{
-      "/graph", "/targets", "/alerts", "/rules", "/status", "/flags", "/tsdb-status"};
+      "/graph", "/targets", "/alerts", "/rules", "/status", "/flags", "/tsdb-status", "/config"};
   return *kPaths;
 }
 

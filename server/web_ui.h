@@ -3,13 +3,14 @@
 //
 // Page URLs follow Prometheus so bookmarks keep working: "/" redirects to /graph;
 // /graph (with g0.expr, g0.tab, g0.range_input, ... parameters), /targets, /alerts,
-// /rules, /status, /flags and /tsdb-status all return the single-page app, which
-// picks the page from the path. Files live under /static/<name>.
+// /rules, /status, /flags, /tsdb-status and /config all return the single-page app,
+// which picks the page from the path. Files live under /static/<name>.
 //
 // Never touches the filesystem: a path names an embedded asset or gets 404, so no
-// "..", encoded slash or absolute path can reach a file. Responses carry a strong
-// ETag (CRC-32 and size of the bytes) and "Cache-Control: no-cache", so browsers
-// revalidate and get 304 Not Modified while the binary is unchanged.
+// "..", encoded slash or absolute path can reach a file. Responses carry a weak
+// ETag (CRC-32 and size of the bytes; weak because the HTTP layer may gzip) and
+// "Cache-Control: no-cache", so browsers revalidate and get 304 Not Modified while
+// the binary is unchanged. HEAD answers the headers without a body.
 //
 // Thread-safety: immutable after construction; Serve may run concurrently.
 #ifndef CAIRN_SERVER_WEB_UI_H_

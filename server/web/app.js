@@ -1,8 +1,10 @@
 // Entry point of the Cairn UI: picks the page from the path (the server returns this
-// same app for /graph, /targets, /alerts, /rules, /status, /flags, /tsdb-status).
+// same app for /graph, /targets, /alerts, /rules, /status, /flags, /tsdb-status,
+// /config).
 import { renderGraphPage } from './graph.js';
 import {
   renderTargets, renderAlerts, renderRules, renderStatus, renderFlags, renderTsdbStatus,
+  renderConfig,
 } from './pages.js';
 import { h } from './util.js';
 
@@ -14,6 +16,7 @@ const PAGES = {
   '/status': ['status', 'Status', renderStatus],
   '/flags': ['flags', 'Flags', renderFlags],
   '/tsdb-status': ['tsdb-status', 'TSDB Status', renderTsdbStatus],
+  '/config': ['config', 'Configuration', renderConfig],
 };
 
 function main() {

@@ -1,7 +1,8 @@
 // The query page (/graph): panels with an expression box (metric-name completion),
 // a table tab (instant query) and a graph tab (range query drawn with uPlot).
 // Panel state lives in the URL as in Prometheus: g<i>.expr, g<i>.tab (0 graph,
-// 1 table), g<i>.range_input, g<i>.end_input, g<i>.moment_input, g<i>.step_input.
+// 1 table), g<i>.range_input, g<i>.end_input, g<i>.moment_input, g<i>.step_input,
+// g<i>.stacked.
 import {
   api, h, errorBox, warningBox, parseDuration, formatDuration, formatTime, parseTime,
   metricToString, formatValue, parseSampleValue, useLocalTime,
@@ -30,7 +31,7 @@ function loadMetricNames() {
 }
 
 function defaultPanel() {
-  return { expr: '', tab: 1, range: 3600e3, end: null, moment: null, step: null };
+  return { expr: '', tab: 1, range: 3600e3, end: null, moment: null, step: null, stacked: false };
 }
 
 // Reads g<i>.* parameters into panel states (at least one panel).
@@ -47,13 +48,14 @@ export function panelsFromUrl(search) {
     p.moment = parseTime(get('moment_input') || '', false);
     const step = Number(get('step_input'));
     p.step = Number.isFinite(step) && step > 0 ? step : null;
+    p.stacked = get('stacked') === '1';
     panels.push(p);
   }
   if (panels.length === 0) panels.push(defaultPanel());
   return panels;
 }
 
-function panelsToUrl(panels) {
+export function panelsToUrl(panels) {
   const params = new URLSearchParams();
   panels.forEach((p, i) => {
     params.set(`g${i}.expr`, p.expr);
@@ -62,6 +64,7 @@ function panelsToUrl(panels) {
     if (p.end !== null) params.set(`g${i}.end_input`, formatTime(p.end, false));
     if (p.moment !== null) params.set(`g${i}.moment_input`, formatTime(p.moment, false));
     if (p.step !== null) params.set(`g${i}.step_input`, String(p.step));
+    params.set(`g${i}.stacked`, p.stacked ? '1' : '0');
   });
   return `/graph?${params}`;
 }
@@ -84,6 +87,7 @@ export function renderGraphPage(root) {
     });
     views.push(view);
     list.appendChild(view.el);
+    view.autosize();  // a multi-line expression from the URL shows whole
     return view;
   };
   root.append(list, h('button', {
@@ -248,7 +252,14 @@ class Panel {
             end,
             h('button', { class: 'btn', title: 'Forward', onclick: () => shiftEnd(1) }, '»'),
             h('button', { class: 'btn', title: 'Now', onclick: () => setEnd(null) }, 'now')),
-        h('label', { class: 'step-label' }, 'Resolution ', step, ' s'));
+        h('label', { class: 'step-label' }, 'Resolution ', step, ' s'),
+        h('label', { class: 'stacked-label' }, h('input', {
+          type: 'checkbox', class: 'stacked-input', checked: s.stacked,
+          onchange: (e) => {
+            s.stacked = e.target.checked;
+            this.execute();
+          },
+        }), ' Stacked'));
   }
 
   tableControls() {
@@ -268,6 +279,7 @@ class Panel {
     const gen = ++this.generation;
     const started = performance.now();
     this.tableEl.dataset.state = 'loading';
+    this.status.textContent = 'Loading…';
     this.messages.replaceChildren();
     const params = { query: this.state.expr };
     if (this.state.moment !== null) params.time = this.state.moment / 1000;
@@ -279,6 +291,7 @@ class Panel {
     } catch (e) {
       if (gen !== this.generation) return;
       this.tableEl.dataset.state = 'error';
+      this.status.textContent = '';
       this.tableEl.replaceChildren();
       this.messages.replaceChildren(errorBox(e.message));
     }
@@ -329,6 +342,7 @@ class Panel {
     // Prometheus' default resolution: about 250 points across the range.
     const step = s.step || Math.max(Math.floor(s.range / 250000), 1);
     this.chartEl.dataset.state = 'loading';
+    this.status.textContent = 'Loading…';
     this.messages.replaceChildren();
     try {
       const { data, warnings } = await api('/api/v1/query_range', {
@@ -348,6 +362,7 @@ class Panel {
       this.chart = null;
       this.chartEl.replaceChildren();
       this.chartEl.dataset.state = 'error';
+      this.status.textContent = '';
       this.chartEl.dataset.seriesCount = '0';
       this.messages.replaceChildren(errorBox(e.message));
     }
@@ -386,15 +401,24 @@ class Panel {
       }
       data.push(ys);
     }
+    // Stacked: each series drawn on top of the ones before it, filled down to the
+    // one below (uPlot bands); legend and tooltip still show the series' own values.
+    const raw = data;
+    let bands;
+    let drawn = data;
+    if (this.state.stacked) ({ data: drawn, bands } = stackSeries(data));
+    this.rawData = raw;
     const local = useLocalTime();
     const series = [{ label: 'Time', value: (u, t) => (t == null ? '' : formatTime(t * 1000)) }];
     result.forEach((s, i) => {
+      const colour = PALETTE[i % PALETTE.length];
       series.push({
         label: metricToString(s.metric),
-        stroke: PALETTE[i % PALETTE.length],
+        stroke: colour,
+        fill: this.state.stacked ? `${colour}55` : undefined,
         width: 1.5,
         spanGaps: false,
-        value: (u, v) => formatValue(v),
+        value: (u, v, si, idx) => formatValue(idx == null ? v : raw[si][idx]),
       });
     });
     const tooltip = h('div', { class: 'chart-tooltip', hidden: true });
@@ -402,6 +426,7 @@ class Panel {
       width: Math.max(this.chartEl.clientWidth, 300),
       height: 400,
       series,
+      bands,
       scales: { x: { time: true, range: [startSec, endSec] } },
       axes: [{ values: timeTicks }, { size: 70, values: (u, vals) => vals.map(formatValue) }],
       legend: { live: true },
@@ -413,7 +438,7 @@ class Panel {
       },
     };
     if (!local) opts.tzDate = (ts) => window.uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC');
-    this.chart = new window.uPlot(opts, data, this.chartEl);
+    this.chart = new window.uPlot(opts, drawn, this.chartEl);
     this.chart.over.appendChild(tooltip);
     this.chartEl.dataset.state = 'done';
     this.resizeObserver = new ResizeObserver(() => {
@@ -439,14 +464,24 @@ class Panel {
     }
     const yAtCursor = u.posToVal(u.cursor.top, 'y');
     let best = -1;
-    let bestDist = Infinity;
-    for (let i = 1; i < u.series.length; i++) {
-      const v = u.data[i][idx];
-      if (v == null || !u.series[i].show) continue;
-      const d = Math.abs(v - yAtCursor);
-      if (d < bestDist) {
-        bestDist = d;
-        best = i;
+    if (this.state.stacked) {
+      // The band under the cursor: the first series stacked up to above it.
+      for (let i = 1; i < u.series.length && best < 0; i++) {
+        const v = u.data[i][idx];
+        if (v != null && u.series[i].show && v >= yAtCursor) best = i;
+      }
+    }
+    if (best < 0) {
+      // Otherwise the series nearest the cursor.
+      let bestDist = Infinity;
+      for (let i = 1; i < u.series.length; i++) {
+        const v = u.data[i][idx];
+        if (v == null || !u.series[i].show) continue;
+        const d = Math.abs(v - yAtCursor);
+        if (d < bestDist) {
+          bestDist = d;
+          best = i;
+        }
       }
     }
     if (best < 0) {
@@ -458,7 +493,7 @@ class Panel {
         h('div', { class: 'tt-series' },
             h('span', { class: 'swatch', style: `background:${u.series[best].stroke()}` }),
             u.series[best].label),
-        h('div', { class: 'tt-value' }, `value: ${formatValue(u.data[best][idx])}`));
+        h('div', { class: 'tt-value' }, `value: ${formatValue(this.rawData[best][idx])}`));
     tooltip.hidden = false;
     const left = u.cursor.left + 12;
     const flip = left + 260 > u.over.clientWidth;
@@ -472,13 +507,28 @@ class Panel {
     if (u.select.width < 2) return;
     const from = u.posToVal(u.select.left, 'x');
     const to = u.posToVal(u.select.left + u.select.width, 'x');
-    const range = Math.max(Math.round((to - from) * 1000), 1000);
-    this.state.end = Math.round(to * 1000);
+    // Whole seconds, so the range reads as a plain duration in the URL.
+    const range = Math.max(Math.round(to - from), 1) * 1000;
+    this.state.end = Math.round(to) * 1000;
     this.state.range = range;
     this.controls.range.value = formatDuration(range);
     this.controls.end.value = formatTime(this.state.end);
     this.execute();
   }
+}
+
+// Cumulative sums for a stacked graph: data[0] is the x axis, data[1..] the series
+// (null where a series has no sample, which stays a gap and adds nothing). Returns
+// the stacked arrays and uPlot bands filling each series down to the one below.
+export function stackSeries(data) {
+  const sums = new Array(data[0].length).fill(0);
+  const out = [data[0]];
+  for (let i = 1; i < data.length; i++) {
+    out.push(data[i].map((v, j) => (v == null ? null : (sums[j] += v))));
+  }
+  const bands = [];
+  for (let i = 2; i < data.length; i++) bands.push({ series: [i, i - 1] });
+  return { data: out, bands };
 }
 
 // X-axis labels in 24-hour time (UTC unless "Use local time"), with the date

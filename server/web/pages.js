@@ -1,5 +1,5 @@
-// The read-only pages: targets, alerts, rules, status, flags and TSDB status. Each
-// renders one or two /api/v1 answers into tables.
+// The read-only pages: targets, alerts, rules, status, flags, TSDB status and the
+// loaded configuration. Each renders one or two /api/v1 answers.
 import {
   api, h, errorBox, ago, formatSeconds, graphLink, labelBadges, formatValue, parseSampleValue,
 } from './util.js';
@@ -54,7 +54,9 @@ export function renderTargets(root) {
             h('summary', {}, h('strong', {}, pool), ` (${up}/${ts.length} up)`),
             table(['Endpoint', 'State', 'Labels', 'Last Scrape', 'Scrape Duration', 'Error'],
                 shown.map((t) => [
-                  h('a', { href: t.scrapeUrl }, t.scrapeUrl),
+                  // Only http(s) URLs become links: a config could hold any scheme.
+                  /^https?:\/\//.test(t.scrapeUrl) ? h('a', { href: t.scrapeUrl }, t.scrapeUrl)
+                    : t.scrapeUrl,
                   stateBadge(t.health),
                   h('div', { class: 'badges' }, labelBadges(t.labels)),
                   ago(t.lastScrape),
@@ -108,12 +110,17 @@ export function renderAlerts(root) {
       for (const { group, rule } of rules) {
         if (!boxes[rule.state]?.checked) continue;
         const alerts = rule.alerts || [];
-        list.append(h('details', { class: `alert-rule state-${rule.state}` },
+        // Firing and pending rules open, as the states that need a look.
+        list.append(h('details', { class: `alert-rule state-${rule.state}`,
+          open: rule.state !== 'inactive' },
             h('summary', {}, stateBadge(rule.state), ' ', h('strong', {}, rule.name),
                 ` (${alerts.length} active)`, h('span', { class: 'muted' }, `  ${group.file} > ${group.name}`)),
             ruleText(rule),
-            alerts.length === 0 ? null : table(['Labels', 'State', 'Active Since', 'Value'],
+            alerts.length === 0 ? null : table(
+                ['Labels', 'Annotations', 'State', 'Active Since', 'Value'],
                 alerts.map((a) => [h('div', { class: 'badges' }, labelBadges(a.labels)),
+                  h('div', {}, Object.entries(a.annotations || {}).map(([k, v]) =>
+                    h('div', {}, h('strong', {}, `${k}: `), v))),
                   stateBadge(a.state), a.activeAt ? `${a.activeAt} (${ago(a.activeAt)})` : '',
                   formatValue(parseSampleValue(a.value))]))));
       }
@@ -197,5 +204,12 @@ export function renderTsdbStatus(root) {
     top('Top 10 label names with high memory usage', 'memoryInBytesByLabelName', 'Bytes');
     top('Top 10 series count by label value pairs', 'seriesCountByLabelValuePair', 'Count');
     body.replaceChildren(...parts);
+  });
+}
+
+export function renderConfig(root) {
+  return load(root, 'Configuration', async (body) => {
+    const { data } = await api('/api/v1/status/config');
+    body.replaceChildren(h('pre', { class: 'config-yaml' }, data.yaml || ''));
   });
 }

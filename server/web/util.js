@@ -20,6 +20,7 @@ export async function api(path, params = {}) {
   try {
     body = await resp.json();
   } catch (e) {
+    if (resp.status === 404) throw new Error(`${path} is not available on this server (HTTP 404)`);
     throw new Error(`${path}: HTTP ${resp.status} ${resp.statusText} (not a JSON response)`);
   }
   if (!resp.ok || body.status !== 'success') {
@@ -93,7 +94,7 @@ export function formatDuration(ms) {
 }
 
 export function useLocalTime() {
-  return localStorage.getItem('cairn.useLocalTime') === '1';
+  return typeof localStorage !== 'undefined' && localStorage.getItem('cairn.useLocalTime') === '1';
 }
 
 function pad(n, w = 2) {

@@ -56,7 +56,8 @@ TEST_F(WebUiTest, GraphReturnsTheAppPage) {
 
 TEST_F(WebUiTest, EveryPrometheusPagePathReturnsTheSamePage) {
   const std::string app = Get("/graph").body;
-  for (const char* p : {"/targets", "/alerts", "/rules", "/status", "/flags", "/tsdb-status"}) {
+  for (const char* p :
+       {"/targets", "/alerts", "/rules", "/status", "/flags", "/tsdb-status", "/config"}) {
     HttpResponse r = Get(p);
     EXPECT_EQ(r.status, 200) << p;
     EXPECT_EQ(r.content_type, "text/html; charset=utf-8") << p;

@@ -7,7 +7,10 @@
 //      switches to the Graph tab and checks the chart;
 //   2. opens /graph?g0.expr=...&g0.tab=0&g0.range_input=1h (a Prometheus link) and
 //      checks the chart again, hovers it (tooltip, legend values), saves a
-//      screenshot under <build>/web-test-artifacts/, and checks the Table tab.
+//      screenshot under <build>/web-test-artifacts/, drags across it (zoom: a
+//      shorter range in the URL), and checks the Table tab;
+//   3. loads the other pages (status, flags, TSDB status, targets, rules, alerts,
+//      config) and checks they render their API answers.
 // "Checks the chart" means: drawn without error, uPlot has exactly the expected
 // number of series, the legend has one entry per series, and series colours were
 // painted on the canvas.
@@ -23,11 +26,14 @@
 //                    instead (expression CAIRN_WEB_TEST_EXPR, default `up`; expected
 //                    count CAIRN_WEB_TEST_SERIES, default: what that server's own
 //                    query_range answers, which must be non-empty).
+//   CAIRN_WEB_TEST_URL=http://host:port  tests a running cairn, UI and API, with
+//                    its own data, instead of starting one (same EXPR / SERIES).
 //
 // Exit codes: 0 pass, 1 fail, 77 skip (ctest SKIP_RETURN_CODE). It skips only when
 // a tool is absent (chromium, playwright-core, prometheus) or when this cairn does
-// not serve /api/v1/query_range at all (404: the PromQL API is not built in); a
-// reachable server whose graph has no series fails.
+// not serve /api/v1/query_range at all (404: the PromQL API is not built in; the
+// other pages are still checked first, and fail the test if broken); a reachable
+// server whose graph has no series fails.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -50,10 +56,18 @@ function log(...args) {
 
 class Skip extends Error {}
 
-function cleanup() {
-  for (const c of children) {
-    if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-  }
+// Stops the servers this test started (SIGTERM, then SIGKILL after 5 s) and only
+// then removes their data directories, so nothing writes into a removed tree.
+async function cleanup() {
+  const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  await Promise.all(running.map((c) => new Promise((resolve) => {
+    const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
+    c.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    c.kill('SIGTERM');
+  })));
   for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
 }
 
@@ -164,14 +178,17 @@ async function setUpCairn(uiUrl) {
   log('loadgen:', out.trim().split('\n').pop());
   // Without the PromQL HTTP API in this build there is nothing to graph: skip, but
   // any other answer (an error, an empty result) is the UI's or server's failure.
+  let noPromql = null;
   for (const ep of ['query_range', 'query']) {
     const probe = await getJson(`${uiUrl}/api/v1/${ep}?${rangeParams('node_load1')}`);
     if (probe.status === 404 && probe.body === null) {
-      throw new Skip(`this cairn has no /api/v1/${ep} (HTTP 404): the PromQL API is not built ` +
-          'in yet; run with CAIRN_WEB_TEST_BACKEND=prometheus or CAIRN_WEB_TEST_API_URL');
+      noPromql = `this cairn has no /api/v1/${ep} (HTTP 404): the PromQL API is not built in ` +
+          'yet, so only the other pages were checked; run with ' +
+          'CAIRN_WEB_TEST_BACKEND=prometheus or CAIRN_WEB_TEST_API_URL to check the graph';
+      break;
     }
   }
-  return { uiUrl, apiUrl: uiUrl, expr: 'node_load1', expected: 4, label: 'cairn' };
+  return { uiUrl, apiUrl: uiUrl, expr: 'node_load1', expected: 4, label: 'cairn', noPromql };
 }
 
 async function setUpPrometheus(uiUrl) {
@@ -181,8 +198,18 @@ async function setUpPrometheus(uiUrl) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-web-test-prom-'));
   tempDirs.push(dir);
   const jobs = ['self-a', 'self-b', 'self-c'];
+  // One recording rule and one alert that fires for every job at once, for the
+  // rules and alerts pages.
+  fs.writeFileSync(path.join(dir, 'rules.yml'), [
+    'groups:', '  - name: web-test', '    rules:',
+    '      - record: job:up:sum', '        expr: sum by (job) (up)',
+    '      - alert: SelfScraped', '        expr: up == 1',
+    '        labels: { severity: info }',
+    '        annotations: { summary: "{{ $labels.job }} is up" }',
+  ].join('\n') + '\n');
   fs.writeFileSync(path.join(dir, 'prometheus.yml'), [
-    'global:', '  scrape_interval: 1s', 'scrape_configs:',
+    'global:', '  scrape_interval: 1s', '  evaluation_interval: 1s',
+    'rule_files:', `  - ${path.join(dir, 'rules.yml')}`, 'scrape_configs:',
     ...jobs.flatMap((j) => [`  - job_name: ${j}`, '    static_configs:',
       `      - targets: ['127.0.0.1:${port}']`]),
   ].join('\n') + '\n');
@@ -202,7 +229,7 @@ async function setUpPrometheus(uiUrl) {
     if (Date.now() > deadline) throw new Error(`prometheus has no 3 scraped series: ${r.text}`);
     await sleep(1000);
   }
-  return { uiUrl, apiUrl, expr, expected: jobs.length, label: 'prometheus' };
+  return { uiUrl, apiUrl, expr, expected: jobs.length, label: 'prometheus', jobs };
 }
 
 async function setUpExternal(uiUrl, apiUrl) {
@@ -285,17 +312,62 @@ async function checkChart(page, t, where) {
   return info;
 }
 
+// Loads the other pages. Against the test's own Prometheus every page must render
+// its API answer, whose content is known and checked; elsewhere the status, flags
+// and TSDB status pages must, and pages whose endpoint the server lacks may show
+// the error instead.
+async function checkOtherPages(page, t) {
+  const pages = ['/status', '/flags', '/tsdb-status', '/targets', '/rules', '/alerts', '/config'];
+  const mustWork = t.label === 'prometheus' ? pages : ['/status', '/flags', '/tsdb-status'];
+  const texts = {};
+  for (const p of pages) {
+    await page.goto(`${t.uiUrl}${p}`);
+    try {
+      await page.waitForFunction(() => {
+        const b = document.querySelector('.page-body');
+        return b && b.dataset.state !== 'loading';
+      }, null, { timeout: 10000 });
+    } catch {
+      throw new Error(`${p}: still loading after 10 s`);
+    }
+    const state = await page.locator('.page-body').getAttribute('data-state');
+    texts[p] = await page.locator('main').textContent();
+    if (p === '/tsdb-status' && t.label === 'cairn') {
+      // loadgen --series=20 wrote 20 series into this cairn's head.
+      const series = await page.locator('.page-body table').first().locator('td').first()
+          .textContent();
+      check(series === '20', `/tsdb-status shows ${series} head series, expected 20`);
+    }
+    log(`page ${p}: ${state}`);
+    check(state === 'done' || !mustWork.includes(p), `${p} failed: ${texts[p].slice(0, 300)}`);
+  }
+  const want = [['/status', /version/], ['/flags', /storage\.tsdb\.path/],
+    ['/tsdb-status', /Number of Series/]];
+  if (t.label === 'prometheus') {
+    want.push(['/status', /2\.42\./], ['/targets', /self-a \(1\/1 up\)/],
+        ['/targets', /self-c \(1\/1 up\)/], ['/rules', /record: job:up:sum/],
+        ['/rules', /alert: SelfScraped/], ['/config', /job_name: self-b/],
+        ['/alerts', /SelfScraped \(3 active\)/], ['/alerts', /summary: self-a is up/]);
+  }
+  for (const [p, re] of want) check(re.test(texts[p]), `${p} does not show ${re}: ${texts[p].slice(0, 500)}`);
+  await page.goto(`${t.uiUrl}/alerts`);
+  await page.waitForSelector('.page-body[data-state="done"]', { timeout: 10000 }).catch(() => {});
+  await page.screenshot({ path: path.join(artifacts, `alerts-${t.label}.png`), fullPage: true });
+}
+
 async function main() {
   fs.mkdirSync(artifacts, { recursive: true });
   if (!fs.existsSync(chromiumPath)) throw new Skip(`${chromiumPath} not installed`);
   const { chromium } = loadPlaywright();
 
-  const uiUrl = await startCairn();
+  const running = process.env.CAIRN_WEB_TEST_URL?.replace(/\/+$/, '');
+  const uiUrl = running || await startCairn();
   log('cairn at', uiUrl);
-  const apiOverride = process.env.CAIRN_WEB_TEST_API_URL;
+  const apiOverride = process.env.CAIRN_WEB_TEST_API_URL?.replace(/\/+$/, '');
   const backend = process.env.CAIRN_WEB_TEST_BACKEND || 'cairn';
   let t;
-  if (apiOverride) t = await setUpExternal(uiUrl, apiOverride.replace(/\/+$/, ''));
+  if (running) t = await setUpExternal(uiUrl, apiOverride || uiUrl);
+  else if (apiOverride) t = await setUpExternal(uiUrl, apiOverride);
   else if (backend === 'prometheus') t = await setUpPrometheus(uiUrl);
   else if (backend === 'cairn') t = await setUpCairn(uiUrl);
   else throw new Error(`unknown CAIRN_WEB_TEST_BACKEND=${backend}`);
@@ -315,6 +387,12 @@ async function main() {
         const resp = await route.fetch({ url: `${t.apiUrl}${u.pathname}${u.search}` });
         await route.fulfill({ response: resp });
       });
+    }
+
+    if (t.noPromql) {
+      await checkOtherPages(page, t);
+      check(pageErrors.length === 0, `page errors: ${pageErrors.join('; ')}`);
+      throw new Skip(t.noPromql);
     }
 
     // 1. Type the query with completion, switch to the graph.
@@ -359,6 +437,20 @@ async function main() {
     await page.screenshot({ path: shot, fullPage: true });
     log('screenshot saved to', shot);
 
+    // Dragging across the chart zooms: a shorter range and an end time, in the URL.
+    await page.mouse.move(over.x + over.width * 0.5, over.y + over.height * 0.3);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.75, over.y + over.height * 0.3, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction(() => new URL(location.href).searchParams.has('g0.end_input'), null,
+        { timeout: 10000 });
+    const zoomed = new URL(page.url()).searchParams;
+    // A quarter of 1h, give or take a pixel's worth of seconds.
+    check(/^1[45]m\d*s?$/.test(zoomed.get('g0.range_input')),
+        `zooming a quarter of 1h gave range_input ${zoomed.get('g0.range_input')}`);
+    check(await page.locator('.range-input').first().inputValue() === zoomed.get('g0.range_input'),
+        'the range box does not show the zoomed range');
+
     // 3. The table tab shows the instant vector.
     await page.locator('.panel .tab[data-tab="table"]').first().click();
     await page.waitForFunction(() => {
@@ -370,6 +462,8 @@ async function main() {
     check(rows === t.expected,
         `the table of ${t.expr} has ${rows} rows, expected ${t.expected}: ${tableText.slice(0, 300)}`);
     await page.screenshot({ path: path.join(artifacts, `table-${t.label}.png`), fullPage: true });
+
+    await checkOtherPages(page, t);
     check(pageErrors.length === 0, `page errors: ${pageErrors.join('; ')}`);
   } finally {
     await browser.close();
@@ -378,8 +472,7 @@ async function main() {
 
 const watchdog = setTimeout(() => {
   console.error('graph_test: FAIL: timed out after 200 s');
-  cleanup();
-  process.exit(1);
+  cleanup().finally(() => process.exit(1));
 }, 200000);
 
 try {
@@ -396,5 +489,5 @@ try {
   }
 } finally {
   clearTimeout(watchdog);
-  cleanup();
+  await cleanup();
 }
