@@ -5,6 +5,8 @@
 //   cairnctl inspect wal DIR
 //   cairnctl inspect blocks DIR
 //   cairnctl check config FILE...
+//   cairnctl query [range] ... EXPR   (tools/query_command.h)
+//   cairnctl import ... FILE DATA_DIR (tools/import_command.h)
 #include <glob.h>
 #include <unistd.h>
 
@@ -19,7 +21,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
 #include "server/config/config.h"
+#include "tools/import_command.h"
 #include "tools/loadgen.h"
+#include "tools/query_command.h"
 #include "tsdb/block/block.h"
 #include "tsdb/block/ulid.h"
 #include "tsdb/io/file_system.h"
@@ -40,7 +44,12 @@ int Usage() {
       "  inspect wal DIR   summary of a WAL directory (records, series, samples)\n"
       "  inspect blocks DIR  verify a block, or every block of a data dir, naming any damage\n"
       "  check config FILE...  validate Prometheus config files without starting;\n"
-      "           exit code 1 when any is invalid\n");
+      "           exit code 1 when any is invalid\n"
+      "  query [--url=http://127.0.0.1:9090] [--format=table|json] [--time=T] EXPR\n"
+      "  query range --start=T --end=T --step=S [--url=..] [--format=..] EXPR\n"
+      "           PromQL against a server's HTTP API; exit 1 on an API error\n"
+      "  import [--block-duration=2h] [--prometheus-compatible-blocks] FILE DATA_DIR\n"
+      "           backfill a text-format/OpenMetrics file with timestamps into blocks\n");
   return 2;
 }
 
@@ -241,6 +250,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "loadgen") return Loadgen(argc, argv);
+  if (cmd == "query") return cairn::tools::QueryCommand(argc, argv, 2);
+  if (cmd == "import") return cairn::tools::ImportCommand(argc, argv, 2);
   if (cmd == "check" && argc >= 3 && std::string_view(argv[2]) == "config") {
     return CheckConfig(argc, argv);
   }
