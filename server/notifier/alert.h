@@ -20,8 +20,8 @@ namespace cairn::notifier {
 
 // One alert as the Alertmanager v2 API (`POST /api/v2/alerts`) takes it.
 struct Alert {
-  model::Labels labels;       // includes alertname; external labels are added by the sender
-  model::Labels annotations;  // already expanded from their templates
+  Labels labels;       // includes alertname; external labels are added by the sender
+  Labels annotations;  // already expanded from their templates
   int64_t starts_at_ms = 0;   // unix ms; 0 = unset
   int64_t ends_at_ms = 0;     // unix ms; 0 = unset
   std::string generator_url;  // link back to the expression in the UI
