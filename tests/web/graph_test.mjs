@@ -144,7 +144,12 @@ async function startCairn() {
   if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: build the cairn target first`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-web-test-'));
   tempDirs.push(dataDir);
+  // No scrape targets: without a config cairn scrapes itself, which would add its own
+  // series to the head counts the status pages are checked against.
+  const config = path.join(dataDir, 'cairn.yml');
+  fs.writeFileSync(config, 'global:\n  scrape_interval: 15s\n');
   const { ready } = await start('cairn', bin, [
+    `--config.file=${config}`,
     `--storage.tsdb.path=${dataDir}`, '--web.listen-address=127.0.0.1:0',
     '--grpc.listen-address=127.0.0.1:0',
   ], (out) => /listening on \S+ \(port (\d+)\)/.exec(out)?.[1]);
