@@ -85,16 +85,7 @@ void MetadataApi::Series(const HttpRequest& req, HttpResponse* resp) const {
   while (set->Next()) {
     if (!first) out.push_back(',');
     first = false;
-    out.push_back('{');
-    bool first_label = true;
-    for (const Label& l : set->At().labels()) {
-      if (!first_label) out.push_back(',');
-      first_label = false;
-      AppendJsonString(&out, l.name);
-      out.push_back(':');
-      AppendJsonString(&out, l.value);
-    }
-    out.push_back('}');
+    AppendLabelsJson(&out, set->At().labels());
   }
   if (!set->status().ok()) {
     return RespondError(resp, ApiErrorTypeFor(set->status()), StdSv(set->status().message()));

@@ -17,19 +17,6 @@ namespace {
 // Prometheus refuses range queries with more points per series (web/api/v1).
 constexpr int64_t kMaxPointsPerSeries = 11000;
 
-void AppendMetric(std::string* out, const Labels& ls) {
-  out->push_back('{');
-  bool first = true;
-  for (const Label& l : ls) {
-    if (!first) out->push_back(',');
-    first = false;
-    AppendJsonString(out, l.name);
-    out->push_back(':');
-    AppendJsonString(out, l.value);
-  }
-  out->push_back('}');
-}
-
 // Appends Prometheus' sample value ('f', or 'e' below 1e-6 / from 1e21) without a
 // temporary string: responses carry up to millions of them.
 void AppendApiValue(std::string* out, double v) {
@@ -170,7 +157,7 @@ void AppendQueryResultJson(std::string* outp, const promql::Value& v) {
         if (!first) out.push_back(',');
         first = false;
         out.append("{\"metric\":");
-        AppendMetric(&out, s.labels);
+        AppendLabelsJson(&out, s.labels);
         out.append(",\"value\":");
         AppendPoint(&out, s.t, s.v);
         out.push_back('}');
@@ -185,7 +172,7 @@ void AppendQueryResultJson(std::string* outp, const promql::Value& v) {
         if (!first) out.push_back(',');
         first = false;
         out.append("{\"metric\":");
-        AppendMetric(&out, s.labels);
+        AppendLabelsJson(&out, s.labels);
         out.append(",\"values\":[");
         for (size_t i = 0; i < s.points.size(); ++i) {
           if (i > 0) out.push_back(',');

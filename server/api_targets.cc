@@ -8,22 +8,6 @@
 #include "tsdb/util/absl_compat.h"
 
 namespace cairn::server {
-namespace {
-
-void AppendLabels(std::string* out, const Labels& labels) {
-  out->push_back('{');
-  bool first = true;
-  for (const Label& l : labels) {
-    if (!first) out->push_back(',');
-    first = false;
-    AppendJsonString(out, l.name);
-    out->push_back(':');
-    AppendJsonString(out, l.value);
-  }
-  out->push_back('}');
-}
-
-}  // namespace
 
 std::string FormatRfc3339Nano(absl::Time t) {
   if (t == absl::InfinitePast()) return "0001-01-01T00:00:00Z";
@@ -50,9 +34,9 @@ void TargetsApi::Targets(const HttpRequest& req, HttpResponse* resp) const {
       first = false;
       scrape::Target::Status st = target->status();
       out += "{\"discoveredLabels\":";
-      AppendLabels(&out, target->discovered_labels());
+      AppendLabelsJson(&out, target->discovered_labels());
       out += ",\"labels\":";
-      AppendLabels(&out, target->public_labels());
+      AppendLabelsJson(&out, target->public_labels());
       out += ",\"scrapePool\":";
       AppendJsonString(&out, pool);
       out += ",\"scrapeUrl\":";
@@ -82,7 +66,7 @@ void TargetsApi::Targets(const HttpRequest& req, HttpResponse* resp) const {
       if (!first) out.push_back(',');
       first = false;
       out += "{\"discoveredLabels\":";
-      AppendLabels(&out, d.discovered_labels);
+      AppendLabelsJson(&out, d.discovered_labels);
       out += "}";
     }
   }

@@ -168,4 +168,17 @@ void RespondError(HttpResponse* resp, ApiErrorType type, std::string_view messag
   resp->body.push_back('}');
 }
 
+void AppendLabelsJson(std::string* out, const Labels& labels) {
+  out->push_back('{');
+  bool first = true;
+  for (const Label& l : labels) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(out, l.name);
+    out->push_back(':');
+    AppendJsonString(out, l.value);
+  }
+  out->push_back('}');
+}
+
 }  // namespace cairn::server

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "server/http_server.h"
+#include "tsdb/model/labels.h"
 
 namespace cairn::server {
 
@@ -52,6 +53,8 @@ void RespondError(HttpResponse* resp, ApiErrorType type, std::string_view messag
 
 // Appends `s` as a JSON string literal (quoted, escaped).
 void AppendJsonString(std::string* out, std::string_view s);
+// Appends `labels` as a JSON object {"name":"value",...} in label order.
+void AppendLabelsJson(std::string* out, const Labels& labels);
 
 }  // namespace cairn::server
 
