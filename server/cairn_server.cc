@@ -133,8 +133,22 @@ void CairnServer::RegisterMetrics() {
                                                  "Blocks deleted by time or size retention.");
   MetricFamily* corrupt = metrics_.AddGauge(
       "cairn_tsdb_corrupt_blocks", "Blocks skipped at start-up because they could not be read.");
+  MetricFamily* wal_fsyncs =
+      metrics_.AddCounter("cairn_tsdb_wal_fsyncs_total", "WAL fsyncs (group commits share one).");
+  MetricFamily* wal_fsync_seconds = metrics_.AddCounter(
+      "cairn_tsdb_wal_fsync_seconds_total",
+      "Wall time spent in WAL fsyncs; divided by cairn_tsdb_wal_fsyncs_total, the mean "
+      "fsync duration.");
+  MetricFamily* wal_bytes = metrics_.AddCounter("cairn_tsdb_wal_bytes_written_total",
+                                                "Bytes written to the WAL, framing included.");
+  MetricFamily* wal_corruptions = metrics_.AddCounter("prometheus_tsdb_wal_corruptions_total",
+                                                      "Total number of WAL corruptions repaired.");
   metrics_.AddCollector([=, this] {
     DbStats s = db_->stats();
+    wal_fsyncs->Set({}, static_cast<double>(s.wal_fsyncs));
+    wal_fsync_seconds->Set({}, s.wal_fsync_seconds);
+    wal_bytes->Set({}, static_cast<double>(s.wal_bytes_written));
+    wal_corruptions->Set({}, static_cast<double>(s.wal_corruptions_repaired));
     head_series->Set({}, static_cast<double>(s.head_series));
     head_chunks->Set({}, static_cast<double>(s.head_chunks));
     blocks->Set({}, static_cast<double>(s.blocks));

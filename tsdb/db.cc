@@ -134,6 +134,8 @@ absl::StatusOr<std::unique_ptr<storage::Querier>> DB::NewQuerier(int64_t mint, i
 absl::Status DB::Maintain() {
   absl::MutexLock l(&maintain_mu_);
   if (head_ == nullptr) return absl::OkStatus();
+  // Bounds how long scraped samples (CommitDurability::kOsBuffer) wait for an fsync.
+  CAIRN_RETURN_IF_ERROR(head_->SyncWal());
   CAIRN_RETURN_IF_ERROR(CutHead());
   CAIRN_RETURN_IF_ERROR(CompactBlocks());
   return ApplyRetention();
@@ -345,6 +347,11 @@ DbStats DB::stats() const {
     s.head_chunks = static_cast<uint64_t>(head_->num_chunks());
     s.head_min_time_ms = head_->min_time();
     s.head_max_time_ms = head_->max_time();
+    const wal::WalStats w = head_->wal_stats();
+    s.wal_fsyncs = w.fsyncs;
+    s.wal_fsync_seconds = w.fsync_seconds;
+    s.wal_bytes_written = w.bytes_written;
+    s.wal_corruptions_repaired = w.corruptions_repaired;
   }
   return s;
 }

@@ -69,6 +69,10 @@ struct DbStats {
   uint64_t corrupt_blocks_skipped = 0;
   uint64_t maintenance_failures = 0;
   double last_compaction_seconds = 0;
+  uint64_t wal_fsyncs = 0;
+  double wal_fsync_seconds = 0;
+  uint64_t wal_bytes_written = 0;
+  uint64_t wal_corruptions_repaired = 0;
 };
 
 class DB final : public storage::Appendable, public storage::Queryable {

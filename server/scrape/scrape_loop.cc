@@ -225,7 +225,7 @@ ScrapeStats ScrapeLoop::ScrapeOnce(absl::Time start) {
     stats.error = st;
     return stats;
   }
-  std::unique_ptr<storage::Appender> app = storage_->NewAppender();
+  std::unique_ptr<storage::Appender> app = NewAppender();
   if (st.ok()) st = AppendPage(app.get(), body_, content_type_, t_ms, &stats);
   if (st.ok()) {
     for (CacheEntry* e : prev_series_) {
@@ -237,7 +237,7 @@ ScrapeStats ScrapeLoop::ScrapeOnce(absl::Time start) {
     // A failed scrape ingests nothing and ends every series of the last good one,
     // as Prometheus does by appending an empty scrape.
     app->Rollback();
-    app = storage_->NewAppender();
+    app = NewAppender();
     for (CacheEntry* e : prev_series_) {
       if (app->Append(e->ref, e->labels, t_ms, StaleNaN()).ok()) ++stats.stale_markers;
     }
@@ -268,9 +268,18 @@ ScrapeStats ScrapeLoop::ScrapeOnce(absl::Time start) {
   return stats;
 }
 
+std::unique_ptr<storage::Appender> ScrapeLoop::NewAppender() {
+  // Scrapes are not acknowledged to anyone: their commits reach the OS (surviving a
+  // crash of cairn) and are fsynced by the DB's maintenance tick, as Prometheus does,
+  // instead of paying an fsync per scrape.
+  std::unique_ptr<storage::Appender> app = storage_->NewAppender();
+  app->SetCommitDurability(storage::CommitDurability::kOsBuffer);
+  return app;
+}
+
 void ScrapeLoop::MarkAllStale(absl::Time t) {
   const int64_t t_ms = absl::ToUnixMillis(t);
-  std::unique_ptr<storage::Appender> app = storage_->NewAppender();
+  std::unique_ptr<storage::Appender> app = NewAppender();
   for (CacheEntry* e : prev_series_) app->Append(e->ref, e->labels, t_ms, StaleNaN()).IgnoreError();
   prev_series_.clear();
   AppendStaleReport(app.get(), t_ms);

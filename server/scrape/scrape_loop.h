@@ -85,6 +85,7 @@ class ScrapeLoop {
   uint64_t scrapes() const { return scrapes_.load(std::memory_order_relaxed); }
 
  private:
+  std::unique_ptr<storage::Appender> NewAppender();
   struct CacheEntry {
     Labels labels;  // final labels; empty when dropped by metric relabelling
     storage::SeriesRef ref = 0;

@@ -119,6 +119,9 @@ TEST_F(CairnServerTest, RemoteWriteThenSeries) {
   EXPECT_NE(m.body.find("cairn_samples_ingested_total{source=\"remote_write\"} 2"),
             std::string::npos);
   EXPECT_NE(m.body.find("prometheus_tsdb_head_series 1"), std::string::npos);
+  // The acknowledged write was fsynced (if the test's DB has a WAL, at least once).
+  EXPECT_EQ(m.body.find("cairn_tsdb_wal_fsyncs_total 0\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("cairn_tsdb_wal_fsync_seconds_total "), std::string::npos);
 }
 
 TEST_F(CairnServerTest, StatusEndpoints) {

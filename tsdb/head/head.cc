@@ -159,6 +159,20 @@ int64_t Head::AppendableMinValidTime() const {
   return bound;
 }
 
+wal::WalStats Head::wal_stats() const {
+  absl::MutexLock l(&wal_mu_);
+  return wal_ == nullptr ? wal::WalStats{} : wal_->stats();
+}
+
+absl::Status Head::SyncWal() {
+  wal::Wal* wal;
+  {
+    absl::MutexLock l(&wal_mu_);
+    wal = wal_.get();  // owned by the head until it is destroyed
+  }
+  return wal == nullptr ? absl::OkStatus() : wal->Sync();
+}
+
 absl::Status Head::Truncate(int64_t min_time_ms) {
   FenceAppendsBefore(min_time_ms);
   int64_t dropped_chunks = 0;

@@ -67,6 +67,11 @@ class Head final : public storage::Appendable, public storage::Queryable {
   // postings), refuses later samples older than min_time_ms (kTooOld), and
   // checkpoints the WAL up to the current segment, deleting the segments before it.
   absl::Status Truncate(int64_t min_time_ms);
+  // fsyncs what commits with CommitDurability::kOsBuffer left unsynced (cheap when
+  // nothing is). No-op without a WAL.
+  absl::Status SyncWal();
+  // The WAL's counters; zero without a WAL.
+  wal::WalStats wal_stats() const;
 
   // Refuses (kTooOld) samples older than `t` from now on, and returns once every
   // commit that might still add older samples has finished. The DB calls it before
@@ -134,7 +139,7 @@ class Head final : public storage::Appendable, public storage::Queryable {
 
   // Serializes WAL writes so a series record always precedes samples that use it;
   // also guards MemSeries::logged.
-  absl::Mutex wal_mu_;
+  mutable absl::Mutex wal_mu_;
   std::unique_ptr<wal::Wal> wal_ ABSL_GUARDED_BY(wal_mu_);
 
   // Held shared by Commit() while it applies samples; FenceAppendsBefore() takes it

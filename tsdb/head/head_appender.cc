@@ -119,7 +119,10 @@ absl::Status HeadAppender::Commit() {
       wal::Wal* wal = head_->wal_.get();
       absl::Status st = wal->Log(records_, &seq);
       wl.Release();
-      if (st.ok()) st = wal->SyncUpTo(seq);
+      if (st.ok()) {
+        st = durability_ == storage::CommitDurability::kFsync ? wal->SyncUpTo(seq)
+                                                              : wal->FlushUpTo(seq);
+      }
       if (!st.ok()) {
         absl::MutexLock relock(&head_->wal_mu_);
         for (const wal::SeriesRecord& r : series_recs_) {

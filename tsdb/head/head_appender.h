@@ -27,6 +27,7 @@ class HeadAppender final : public storage::Appender {
                                             int64_t t_ms, double value) override;
   absl::Status Commit() override;
   void Rollback() override;
+  void SetCommitDurability(storage::CommitDurability d) override { durability_ = d; }
 
  private:
   struct Pending {
@@ -37,6 +38,7 @@ class HeadAppender final : public storage::Appender {
   absl::Status ValidateLabels(const Labels& labels) const;
 
   Head* const head_;
+  storage::CommitDurability durability_ = storage::CommitDurability::kFsync;
   std::vector<Pending> pending_;
   // WAL encoding buffers, reused across batches.
   std::vector<wal::SeriesRecord> series_recs_;

@@ -25,6 +25,16 @@ namespace cairn::storage {
 // label lookup (the scrape loop caches it per exposed series).
 using SeriesRef = uint64_t;
 
+// How far Commit() must take a batch before it returns.
+//   kFsync: the batch survives power loss (fsynced, shared with concurrent commits).
+//     The default, and what every acknowledged network write uses.
+//   kOsBuffer: the batch is handed to the kernel; it survives a crash of the process
+//     (kill -9) but a machine crash only after the next fsync (the DB's maintenance
+//     tick, a WAL segment cut, or any later kFsync commit). This is what Prometheus
+//     gives every sample; the scrape loop uses it because nobody waits on its
+//     commits and an fsync per scrape dominated its CPU cost.
+enum class CommitDurability { kFsync, kOsBuffer };
+
 class Appender {
  public:
   virtual ~Appender() = default;
@@ -38,6 +48,8 @@ class Appender {
   // the appender may be reused for a new batch.
   virtual absl::Status Commit() = 0;
   virtual void Rollback() = 0;
+  // Applies to the following Commit() calls. Storages without a log ignore it.
+  virtual void SetCommitDurability(CommitDurability /*durability*/) {}
 };
 
 class Appendable {

@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "tsdb/util/coding.h"
 #include "tsdb/util/crc32c.h"
 #include "tsdb/util/status_macros.h"
@@ -186,19 +188,38 @@ absl::Status Wal::Log(const std::vector<std::string>& records, uint64_t* seq) {
   return absl::OkStatus();
 }
 
+absl::Status Wal::LostStatusLocked(uint64_t seq) const {
+  for (const auto& [from, to] : lost_) {
+    if (seq > from && seq <= to) {
+      return absl::Status(
+          last_failure_.code(),
+          absl::StrCat("wal ", dir_, ": record lost to a failed write: ", last_failure_.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Wal::FlushUpTo(uint64_t seq) {
+  absl::MutexLock l(&mu_);
+  CAIRN_RETURN_IF_ERROR(LostStatusLocked(seq));
+  if (synced_seq_ >= seq) return absl::OkStatus();
+  if (closed_ || file_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " is closed"));
+  }
+  if (absl::Status st = file_->Flush(); !st.ok()) {
+    AbandonSegment(st);
+    return st;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Wal::SyncUpTo(uint64_t seq) {
   absl::MutexLock sl(&sync_mu_);
   std::shared_ptr<io::WritableFile> file;
   uint64_t target;
   {
     absl::MutexLock l(&mu_);
-    for (const auto& [from, to] : lost_) {
-      if (seq > from && seq <= to) {
-        return absl::Status(last_failure_.code(),
-                            absl::StrCat("wal ", dir_, ": record lost to a failed write: ",
-                                         last_failure_.message()));
-      }
-    }
+    CAIRN_RETURN_IF_ERROR(LostStatusLocked(seq));
     if (synced_seq_ >= seq) return absl::OkStatus();  // an earlier fsync covered it
     if (closed_ || file_ == nullptr) {
       return absl::FailedPreconditionError(absl::StrCat("wal ", dir_, " is closed"));
@@ -211,13 +232,16 @@ absl::Status Wal::SyncUpTo(uint64_t seq) {
     file = file_;
     target = logged_seq_;
   }
+  const absl::Time start = absl::Now();
   absl::Status st = file->DataSync();
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   absl::MutexLock l(&mu_);
   if (!st.ok()) {
     if (file_ == file) AbandonSegment(st);
     return st;
   }
   ++stats_.fsyncs;
+  stats_.fsync_seconds += seconds;
   synced_seq_ = std::max(synced_seq_, target);
   return absl::OkStatus();
 }

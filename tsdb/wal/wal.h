@@ -38,6 +38,7 @@ struct WalStats {
   uint64_t records_written = 0;
   uint64_t bytes_written = 0;
   uint64_t fsyncs = 0;
+  double fsync_seconds = 0;  // wall time spent in fsyncs
   uint64_t corruptions_repaired = 0;
   uint64_t bytes_truncated = 0;
 };
@@ -59,6 +60,10 @@ class Wal {
   // Concurrent callers share fsyncs: one caller syncs everything logged so far while
   // the others wait, and Log() is not blocked during the fsync.
   absl::Status SyncUpTo(uint64_t seq);
+  // Hands every record up to `seq` to the OS without fsyncing: it then survives a
+  // crash of the process but not of the machine. Fails, like SyncUpTo, for records
+  // lost to a failed write.
+  absl::Status FlushUpTo(uint64_t seq);
   // Syncs and closes the current segment and starts the next one.
   absl::Status NextSegment();
   // [first, last] segment numbers present.
@@ -82,6 +87,8 @@ class Wal {
   // next Log starts a new one. A torn record can thus only end a segment, where
   // readers skip it.
   void AbandonSegment(const absl::Status& cause) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // kDataLoss-like error (the failure's code) when record `seq` was lost.
+  absl::Status LostStatusLocked(uint64_t seq) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   io::FileSystem* const fs_;
   const std::string dir_;

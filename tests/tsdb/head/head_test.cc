@@ -439,6 +439,44 @@ TEST(HeadWalTest, ReplayRestoresCommittedDataExactly) {
   std::filesystem::remove_all(dir);
 }
 
+// kOsBuffer commits reach the kernel without an fsync: a second head opened on the
+// same directory while the first still runs (as after kill -9) replays them, and
+// SyncWal() then fsyncs them once.
+TEST(HeadWalTest, OsBufferCommitSkipsFsyncButSurvivesProcessCrash) {
+  std::string dir = TempDir("osbuffer");
+  Labels scraped{{"__name__", "scraped"}};
+  Labels pushed{{"__name__", "pushed"}};
+  auto head = OpenWal(dir);
+  ASSERT_NE(head, nullptr);
+  const uint64_t fsyncs_at_open = head->wal_stats().fsyncs;
+  auto app = head->NewAppender();
+  app->SetCommitDurability(storage::CommitDurability::kOsBuffer);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(app->Append(0, scraped, i * 1000, i).ok());
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  EXPECT_EQ(head->wal_stats().fsyncs, fsyncs_at_open);
+  {
+    auto crashed_view = OpenWal(dir);  // reads what the kernel has: the unsynced tail
+    ASSERT_NE(crashed_view, nullptr);
+    auto got =
+        Query(crashed_view.get(), 0, INT64_MAX, {M(MatchType::kEqual, "__name__", "scraped")});
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].second.size(), 10u);
+  }
+  ASSERT_TRUE(head->SyncWal().ok());
+  EXPECT_EQ(head->wal_stats().fsyncs, fsyncs_at_open + 1);
+  ASSERT_TRUE(head->SyncWal().ok());  // nothing new: no second fsync
+  EXPECT_EQ(head->wal_stats().fsyncs, fsyncs_at_open + 1);
+  // The default stays one fsync per commit.
+  auto app2 = head->NewAppender();
+  ASSERT_TRUE(app2->Append(0, pushed, 1000, 1).ok());
+  ASSERT_TRUE(app2->Commit().ok());
+  EXPECT_EQ(head->wal_stats().fsyncs, fsyncs_at_open + 2);
+  head.reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(HeadWalTest, TruncateCheckpointThenReopen) {
   std::string dir = TempDir("truncate");
   Labels old{{"__name__", "old"}};
