@@ -4,9 +4,11 @@
 #include <grpcpp/grpcpp.h>
 #include <snappy.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <mutex>
 #include <random>
@@ -144,6 +146,27 @@ absl::StatusOr<LoadgenResult> RunLoadgen(const LoadgenOptions& opts) {
                    static_cast<long long>(errors.load()));
     }
   });
+  // Workers stay within kMaxLeadMs of simulated time of each other: storages refuse
+  // samples older than their appendable window (Prometheus and Cairn: an hour behind
+  // the newest sample), so a worker racing ahead on a busy machine would get the
+  // slower workers' samples refused.
+  constexpr int64_t kMaxLeadMs = 10 * 60 * 1000;
+  const int64_t max_lead_rounds =
+      std::max<int64_t>(1, kMaxLeadMs / std::max<int64_t>(1, opts.interval_ms));
+  std::mutex pace_mu;
+  std::condition_variable pace_cv;
+  std::vector<int64_t> rounds_done(static_cast<size_t>(opts.concurrency), 0);
+  auto wait_to_start = [&](int64_t round) {
+    std::unique_lock<std::mutex> l(pace_mu);
+    pace_cv.wait(l, [&] {
+      return *std::min_element(rounds_done.begin(), rounds_done.end()) >= round - max_lead_rounds;
+    });
+  };
+  auto finish = [&](int w, int64_t round) {
+    std::lock_guard<std::mutex> l(pace_mu);
+    rounds_done[static_cast<size_t>(w)] = round + 1;
+    pace_cv.notify_all();
+  };
   std::vector<std::thread> workers;
   for (int w = 0; w < opts.concurrency; ++w) {
     workers.emplace_back([&, w] {
@@ -153,6 +176,7 @@ absl::StatusOr<LoadgenResult> RunLoadgen(const LoadgenOptions& opts) {
       for (int64_t i = w; i < opts.series; i += opts.concurrency) mine.push_back(MakeSeries(i));
       prometheus::WriteRequest req;
       for (int64_t round = 0; round < opts.rounds; ++round) {
+        wait_to_start(round);
         for (size_t b = 0; b < mine.size(); b += static_cast<size_t>(opts.batch_series)) {
           req.Clear();
           size_t end = std::min(mine.size(), b + static_cast<size_t>(opts.batch_series));
@@ -177,6 +201,7 @@ absl::StatusOr<LoadgenResult> RunLoadgen(const LoadgenOptions& opts) {
             if (first_error.empty()) first_error = err;
           }
         }
+        finish(w, round);
       }
     });
   }
