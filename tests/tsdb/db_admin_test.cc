@@ -228,6 +228,43 @@ TEST_F(DbAdminTest, CleanTombstonesRemovesABlockWhoseDataIsAllDeleted) {
   EXPECT_EQ(Times(db.get(), "a").front(), kHour);
 }
 
+// Background compaction (Maintain) applies tombstones too: merging blocks drops the
+// deleted samples, and the tombstones go with the input blocks.
+TEST_F(DbAdminTest, CompactionDropsDeletedSamples) {
+  auto db = Open(dir_);
+  Fill(db.get(), 4);
+  ASSERT_TRUE(db->Maintain().ok());
+  ASSERT_TRUE(db->Delete(30 * kMinute, 90 * kMinute, {Eq("s", "a")}).ok());
+  ASSERT_GT(TombstoneFiles(dir_), 0);
+  // Ten more hours: the blocks holding the deletion are merged into wider ones.
+  auto app = db->NewAppender();
+  for (int64_t t = 4 * kHour; t < 14 * kHour; t += kMinute) {
+    ASSERT_TRUE(app->Append(0, {{"__name__", "m"}, {"s", "a"}}, t, 1).ok());
+  }
+  ASSERT_TRUE(app->Commit().ok());
+  ASSERT_TRUE(db->Maintain().ok());
+  EXPECT_EQ(TombstoneFiles(dir_), 0);
+  // Read the block files directly, without any tombstones.
+  uint64_t deleted_left = 0, kept = 0;
+  for (const std::string& b : BlockDirs(dir_)) {
+    auto blk = block::Block::Open(io::FileSystem::Default(), b);
+    ASSERT_TRUE(blk.ok()) << blk.status();
+    auto set = (*blk)->AllSeries();
+    while (set->Next()) {
+      if (set->At().labels().Get("s") != "a") continue;
+      auto it = set->At().Iterator();
+      while (it->Next()) {
+        (it->t() >= 30 * kMinute && it->t() <= 90 * kMinute ? deleted_left : kept) += 1;
+      }
+    }
+  }
+  EXPECT_EQ(deleted_left, 0u);
+  EXPECT_GE(kept, 4u * 60 - 61);
+  std::vector<int64_t> a = Times(db.get(), "a");
+  EXPECT_EQ(a.size(), 14u * 60 - 61);
+  EXPECT_FALSE(AnyIn(a, 30 * kMinute, 90 * kMinute));
+}
+
 TEST_F(DbAdminTest, MatchersThatMatchTheEmptyStringSelectSeriesWithoutTheLabel) {
   auto db = Open(dir_);
   Fill(db.get(), 4);
