@@ -70,11 +70,12 @@ absl::StatusOr<absl::Duration> TimeoutParam(const HttpRequest& req) {
   return absl::Milliseconds(*ms);
 }
 
-void RespondQueryError(HttpResponse* resp, const absl::Status& s) {
-  if (s.code() == absl::StatusCode::kInvalidArgument &&
+// `instant`: Prometheus 2.42 reports an instant query's parse errors as a bad "query"
+// parameter, but a range query's as they are (web/api/v1 wraps only NewInstantQuery's
+// error with invalidParamError).
+void RespondQueryError(HttpResponse* resp, const absl::Status& s, bool instant) {
+  if (instant && s.code() == absl::StatusCode::kInvalidArgument &&
       !absl::StartsWith(s.message(), "invalid expression type")) {
-    // Parse errors come from creating the query: Prometheus reports them as a bad
-    // "query" parameter (but not the range query's type error).
     return RespondError(resp, ApiErrorType::kBadData,
                         absl::StrFormat("invalid parameter \"query\": %s", StdSv(s.message())));
   }
@@ -219,7 +220,7 @@ void QueryApi::Query(const HttpRequest& req, HttpResponse* resp) const {
   promql::QueryControl ctl;
   ctl.timeout = *timeout;
   absl::StatusOr<promql::Value> v = engine_->InstantQuery(*db_, req.Param("query"), ts, ctl);
-  if (!v.ok()) return RespondQueryError(resp, v.status());
+  if (!v.ok()) return RespondQueryError(resp, v.status(), /*instant=*/true);
   RespondResult(resp, *v);
 }
 
@@ -255,7 +256,7 @@ void QueryApi::QueryRange(const HttpRequest& req, HttpResponse* resp) const {
   ctl.timeout = *timeout;
   absl::StatusOr<promql::Value> v =
       engine_->RangeQuery(*db_, req.Param("query"), *start, *end, *step, ctl);
-  if (!v.ok()) return RespondQueryError(resp, v.status());
+  if (!v.ok()) return RespondQueryError(resp, v.status(), /*instant=*/false);
   RespondResult(resp, *v);
 }
 

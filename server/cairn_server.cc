@@ -61,6 +61,7 @@ absl::Status CairnServer::Start() {
   web_ui_ = std::make_unique<WebUi>();
   scrape_manager_ = std::make_unique<scrape::ScrapeManager>(db_.get());
   targets_api_ = std::make_unique<TargetsApi>(scrape_manager_.get());
+  admin_api_ = std::make_unique<AdminApi>(db_.get(), flags_.enable_admin_api);
   RegisterMetrics();
   RegisterRoutes();
   if (absl::Status s = http_->Start(); !s.ok()) return s;
@@ -185,6 +186,7 @@ void CairnServer::RegisterRoutes() {
   web_ui_->Register(http_.get());
   query_api_->Register(http_.get());
   targets_api_->Register(http_.get());
+  admin_api_->Register(http_.get());
 }
 
 absl::StatusOr<config::Config> CairnServer::LoadConfig() const {

@@ -16,6 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "server/api_admin.h"
 #include "server/api_metadata.h"
 #include "server/api_query.h"
 #include "server/api_status.h"
@@ -26,8 +27,8 @@
 #include "server/http_server.h"
 #include "server/metrics_registry.h"
 #include "server/remote_write.h"
-#include "server/web_ui.h"
 #include "server/scrape/scrape_manager.h"
+#include "server/web_ui.h"
 #include "tsdb/db.h"
 
 namespace cairn::server {
@@ -70,6 +71,7 @@ class CairnServer {
   std::unique_ptr<WebUi> web_ui_;
   std::unique_ptr<scrape::ScrapeManager> scrape_manager_;
   std::unique_ptr<TargetsApi> targets_api_;
+  std::unique_ptr<AdminApi> admin_api_;
   absl::Mutex reload_mu_;  // one reload at a time
   MetricsRegistry metrics_;
   RemoteWriteLimits write_limits_;

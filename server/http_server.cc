@@ -253,7 +253,8 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.version(version);
     res_.result(static_cast<unsigned>(resp.status));
     res_.set(http::field::server, "cairn");
-    res_.set(http::field::content_type, resp.content_type);
+    // An empty content type sends none (204 answers, as Prometheus).
+    if (!resp.content_type.empty()) res_.set(http::field::content_type, resp.content_type);
     for (auto& [k, v] : resp.headers) res_.set(k, v);
     if (gzip) {
       std::string z = GzipCompress(resp.body);

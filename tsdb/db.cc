@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
@@ -14,9 +15,13 @@
 #include "tsdb/block/ulid.h"
 #include "tsdb/compact/block_writer_output.h"
 #include "tsdb/compact/compactor.h"
+#include "tsdb/compact/deletion.h"
 #include "tsdb/compact/planner.h"
 #include "tsdb/compact/retention.h"
+#include "tsdb/compact/tombstone_querier.h"
+#include "tsdb/compact/tombstones.h"
 #include "tsdb/head/head.h"
+#include "tsdb/model/sample.h"
 #include "tsdb/storage/merge.h"
 #include "tsdb/util/absl_compat.h"
 #include "tsdb/util/status_macros.h"
@@ -71,6 +76,7 @@ absl::Status DB::LoadBlocks() {
   io::FileSystem* fs = opts_.fs;
   CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, fs->ListDir(dir_));
   std::vector<std::shared_ptr<block::Block>> loaded;
+  absl::flat_hash_map<std::string, std::shared_ptr<const compact::TombstoneSet>> tombstones;
   uint64_t corrupt = 0;
   for (const std::string& name : names) {
     std::string path = io::JoinPath(dir_, name);
@@ -88,6 +94,17 @@ absl::Status DB::LoadBlocks() {
       LogLine(absl::StrFormat("skipping unreadable block %s: %s", path, b.status().ToString()));
       ++corrupt;
       continue;
+    }
+    auto ts = compact::ReadTombstones(fs, path);
+    if (!ts.ok()) {
+      // Serving the block without its tombstones would bring deleted data back.
+      LogLine(absl::StrFormat("skipping block %s with unreadable tombstones: %s", path,
+                              ts.status().ToString()));
+      ++corrupt;
+      continue;
+    }
+    if (!ts->empty()) {
+      tombstones[(*b)->meta().ulid] = std::make_shared<const compact::TombstoneSet>(std::move(*ts));
     }
     loaded.push_back(std::move(*b));
   }
@@ -108,6 +125,7 @@ absl::Status DB::LoadBlocks() {
             [](const auto& a, const auto& b) { return a->meta().min_time < b->meta().min_time; });
   absl::MutexLock l(&mu_);
   blocks_ = std::move(keep);
+  tombstones_ = std::move(tombstones);
   stats_.corrupt_blocks_skipped += corrupt;
   return absl::OkStatus();
 }
@@ -117,13 +135,35 @@ std::vector<std::shared_ptr<block::Block>> DB::BlocksSnapshot() const {
   return blocks_;
 }
 
+std::shared_ptr<const compact::TombstoneSet> DB::TombstonesOf(const std::string& ulid) const {
+  absl::MutexLock l(&mu_);
+  auto it = tombstones_.find(ulid);
+  return it == tombstones_.end() ? nullptr : it->second;
+}
+
 std::unique_ptr<storage::Appender> DB::NewAppender() { return head_->NewAppender(); }
 
 absl::StatusOr<std::unique_ptr<storage::Querier>> DB::NewQuerier(int64_t mint, int64_t maxt) {
+  std::vector<std::shared_ptr<block::Block>> blocks;
+  std::vector<std::shared_ptr<const compact::TombstoneSet>> tombstones;
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& b : blocks_) {
+      if (b->meta().max_time <= mint || b->meta().min_time > maxt) continue;
+      blocks.push_back(b);
+      auto it = tombstones_.find(b->meta().ulid);
+      tombstones.push_back(it == tombstones_.end() ? nullptr : it->second);
+    }
+  }
   std::vector<std::unique_ptr<storage::Querier>> qs;
-  for (const auto& b : BlocksSnapshot()) {
-    if (b->meta().max_time <= mint || b->meta().min_time > maxt) continue;
-    qs.push_back(b->NewQuerier(mint, maxt));
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    if (tombstones[i] == nullptr) {
+      qs.push_back(blocks[i]->NewQuerier(mint, maxt));
+      continue;
+    }
+    CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<storage::Querier> q,
+                           compact::NewTombstoneQuerier(blocks[i], *tombstones[i], mint, maxt));
+    qs.push_back(std::move(q));
   }
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<storage::Querier> hq, head_->NewQuerier(mint, maxt));
   qs.push_back(std::move(hq));
@@ -141,48 +181,59 @@ absl::Status DB::Maintain() {
   return ApplyRetention();
 }
 
-absl::Status DB::WriteHeadBlock(int64_t mint, int64_t maxt) {
+absl::StatusOr<std::string> DB::WriteHeadBlockTo(const std::string& parent_dir, int64_t mint,
+                                                 int64_t maxt, bool tight) {
   io::FileSystem* fs = opts_.fs;
   const std::string ulid = block::NewUlid(absl::ToUnixMillis(absl::Now()));
   const std::string tmp =
-      io::JoinPath(dir_, absl::StrCat(ulid, Sv(compact::kTmpForCreationSuffix)));
-  const std::string final_dir = io::JoinPath(dir_, ulid);
-  auto status = [&]() -> absl::Status {
+      io::JoinPath(parent_dir, absl::StrCat(ulid, Sv(compact::kTmpForCreationSuffix)));
+  const std::string final_dir = io::JoinPath(parent_dir, ulid);
+  auto written = [&]() -> absl::StatusOr<std::string> {
     CAIRN_ASSIGN_OR_RETURN(auto w, block::BlockWriter::Create(fs, tmp, BlockOptions()));
     std::vector<block::EncodedChunk> chunks;
+    int64_t chunks_min = INT64_MAX, chunks_max = INT64_MIN;
     CAIRN_RETURN_IF_ERROR(head_->ForEachSeriesChunks(
         mint, maxt, [&](const Labels& labels, const std::vector<head::ChunkView>& views) {
           chunks.clear();
           for (const head::ChunkView& v : views) {
             chunks.push_back(block::EncodedChunk{v.min_time, v.max_time, v.num_samples, v.bytes});
+            chunks_min = std::min(chunks_min, v.min_time);
+            chunks_max = std::max(chunks_max, v.max_time);
           }
           return w->AddSeries(labels, chunks);
         }));
     if (w->num_series() == 0) {
       w.reset();
-      return fs->RemoveAll(tmp);
+      CAIRN_RETURN_IF_ERROR(fs->RemoveAll(tmp));
+      return std::string();
     }
     block::BlockMeta meta;
     meta.ulid = ulid;
-    meta.min_time = mint;
-    meta.max_time = maxt;
+    meta.min_time = tight ? chunks_min : mint;
+    meta.max_time = tight ? chunks_max + 1 : maxt;  // exclusive
     meta.level = 1;
     meta.sources = {ulid};
     CAIRN_RETURN_IF_ERROR(w->Finish(meta));
     CAIRN_RETURN_IF_ERROR(block::CommitBlockDir(fs, tmp, final_dir));
-    CAIRN_ASSIGN_OR_RETURN(auto b, block::Block::Open(fs, final_dir));
-    LogLine(absl::StrFormat("wrote block %s [%d, %d): %d series, %d samples", ulid, mint, maxt,
-                            b->meta().num_series, b->meta().num_samples));
-    absl::MutexLock l(&mu_);
-    blocks_.push_back(std::move(b));
-    std::sort(blocks_.begin(), blocks_.end(),
-              [](const auto& a, const auto& b) { return a->meta().min_time < b->meta().min_time; });
-    return absl::OkStatus();
+    return final_dir;
   }();
-  if (!status.ok()) {
+  if (!written.ok()) {
     fs->RemoveAll(tmp).IgnoreError();
-    return Annotate(status, absl::StrFormat("writing head block [%d, %d)", mint, maxt));
+    return Annotate(written.status(), absl::StrFormat("writing head block [%d, %d)", mint, maxt));
   }
+  return written;
+}
+
+absl::Status DB::WriteHeadBlock(int64_t mint, int64_t maxt) {
+  CAIRN_ASSIGN_OR_RETURN(std::string dir, WriteHeadBlockTo(dir_, mint, maxt, /*tight=*/false));
+  if (dir.empty()) return absl::OkStatus();
+  CAIRN_ASSIGN_OR_RETURN(auto b, block::Block::Open(opts_.fs, dir));
+  LogLine(absl::StrFormat("wrote block %s [%d, %d): %d series, %d samples", b->meta().ulid, mint,
+                          maxt, b->meta().num_series, b->meta().num_samples));
+  absl::MutexLock l(&mu_);
+  blocks_.push_back(std::move(b));
+  std::sort(blocks_.begin(), blocks_.end(),
+            [](const auto& a, const auto& b) { return a->meta().min_time < b->meta().min_time; });
   return absl::OkStatus();
 }
 
@@ -217,58 +268,70 @@ absl::Status DB::CompactBlocks() {
   compact::PlannerOptions popts;
   popts.block_range_ms = opts_.block_range_ms;
   popts.max_block_range_ms = MaxBlockRange();
-  compact::BlockWriterOutputFactory factory(opts_.fs, BlockOptions());
   for (int round = 0; round < 16; ++round) {
-    std::vector<std::shared_ptr<block::Block>> blocks = BlocksSnapshot();
-    absl::flat_hash_set<std::string> failed;
+    std::vector<compact::PlannerBlock> pbs;
     {
       absl::MutexLock l(&mu_);
-      failed = failed_compactions_;
-    }
-    std::vector<compact::PlannerBlock> pbs;
-    for (const auto& b : blocks) {
-      const auto& m = b->meta();
-      pbs.push_back(compact::PlannerBlock{m.ulid, m.min_time, m.max_time, m.level, b->size_bytes(),
-                                          m.num_series, m.num_tombstones, failed.contains(m.ulid)});
-    }
-    std::vector<std::string> plan = compact::Plan(pbs, popts);
-    if (plan.size() < 2) return absl::OkStatus();
-    std::vector<compact::CompactionInput> inputs;
-    for (const std::string& id : plan) {
-      for (const auto& b : blocks) {
-        if (b->meta().ulid != id) continue;
+      for (const auto& b : blocks_) {
         const auto& m = b->meta();
-        inputs.push_back(compact::CompactionInput{
-            compact::InputMeta{m.ulid, m.min_time, m.max_time, m.level, m.sources},
-            b->AllSeries(),
-            {}});
+        auto ts = tombstones_.find(m.ulid);
+        const uint64_t num_tombstones = ts == tombstones_.end() ? 0 : ts->second->num_intervals();
+        pbs.push_back(compact::PlannerBlock{m.ulid, m.min_time, m.max_time, m.level,
+                                            b->size_bytes(), m.num_series, num_tombstones,
+                                            failed_compactions_.contains(m.ulid)});
       }
     }
-    auto start = absl::Now();
-    auto result = compact::Compact(opts_.fs, dir_, block::NewUlid(absl::ToUnixMillis(start)),
-                                   std::move(inputs), &factory);
-    if (!result.ok()) {
-      absl::MutexLock l(&mu_);
-      ++stats_.compaction_failures;
-      for (const std::string& id : plan) failed_compactions_.insert(id);
-      return result.status();
-    }
-    std::shared_ptr<block::Block> nb;
-    if (result->has_value()) {
-      CAIRN_ASSIGN_OR_RETURN(nb, block::Block::Open(opts_.fs, (*result)->dir));
-      LogLine(absl::StrFormat("compacted %d blocks into %s [%d, %d) in %s", plan.size(),
-                              nb->meta().ulid, nb->meta().min_time, nb->meta().max_time,
-                              absl::FormatDuration(absl::Now() - start)));
-    }
-    {
-      absl::MutexLock l(&mu_);
-      ++stats_.compactions;
-      stats_.last_compaction_seconds = absl::ToDoubleSeconds(absl::Now() - start);
-      if (nb != nullptr) blocks_.push_back(nb);
-    }
-    CAIRN_RETURN_IF_ERROR(DeleteBlocks(plan));
+    // A one-block plan rewrites a block without its deleted samples.
+    std::vector<std::string> plan = compact::Plan(pbs, popts);
+    if (plan.empty()) return absl::OkStatus();
+    CAIRN_RETURN_IF_ERROR(CompactPlan(plan));
   }
   return absl::OkStatus();
+}
+
+absl::Status DB::CompactPlan(const std::vector<std::string>& plan) {
+  compact::BlockWriterOutputFactory factory(opts_.fs, BlockOptions());
+  std::vector<std::shared_ptr<block::Block>> blocks = BlocksSnapshot();
+  std::vector<compact::CompactionInput> inputs;
+  for (const std::string& id : plan) {
+    for (const auto& b : blocks) {
+      if (b->meta().ulid != id) continue;
+      const auto& m = b->meta();
+      compact::DeletedByLabels deleted;
+      if (auto ts = TombstonesOf(id); ts != nullptr) {
+        CAIRN_ASSIGN_OR_RETURN(deleted,
+                               compact::ResolveTombstones(*b, *ts, kMinTimeMs, kMaxTimeMs));
+      }
+      inputs.push_back(compact::CompactionInput{
+          compact::InputMeta{m.ulid, m.min_time, m.max_time, m.level, m.sources}, b->AllSeries(),
+          std::move(deleted)});
+    }
+  }
+  auto start = absl::Now();
+  auto result = compact::Compact(opts_.fs, dir_, block::NewUlid(absl::ToUnixMillis(start)),
+                                 std::move(inputs), &factory);
+  if (!result.ok()) {
+    absl::MutexLock l(&mu_);
+    ++stats_.compaction_failures;
+    for (const std::string& id : plan) failed_compactions_.insert(id);
+    return result.status();
+  }
+  std::shared_ptr<block::Block> nb;
+  if (result->has_value()) {
+    CAIRN_ASSIGN_OR_RETURN(nb, block::Block::Open(opts_.fs, (*result)->dir));
+    LogLine(absl::StrFormat("compacted %d blocks into %s [%d, %d) in %s", plan.size(),
+                            nb->meta().ulid, nb->meta().min_time, nb->meta().max_time,
+                            absl::FormatDuration(absl::Now() - start)));
+  } else {
+    LogLine(absl::StrFormat("compacted %d blocks: every sample was deleted", plan.size()));
+  }
+  {
+    absl::MutexLock l(&mu_);
+    ++stats_.compactions;
+    stats_.last_compaction_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    if (nb != nullptr) blocks_.push_back(nb);
+  }
+  return DeleteBlocks(plan);
 }
 
 absl::Status DB::DeleteBlocks(const std::vector<std::string>& ulids) {
@@ -278,6 +341,7 @@ absl::Status DB::DeleteBlocks(const std::vector<std::string>& ulids) {
     std::vector<std::shared_ptr<block::Block>> keep;
     for (auto& b : blocks_) {
       if (std::find(ulids.begin(), ulids.end(), b->meta().ulid) != ulids.end()) {
+        tombstones_.erase(b->meta().ulid);
         doomed.push_back(b);
       } else {
         keep.push_back(b);
@@ -312,6 +376,76 @@ absl::Status DB::ApplyRetention() {
     stats_.blocks_deleted_by_retention += doomed.size();
   }
   return DeleteBlocks(doomed);
+}
+
+absl::Status DB::Delete(int64_t mint_ms, int64_t maxt_ms, const std::vector<Matcher>& matchers) {
+  if (matchers.empty()) return absl::InvalidArgumentError("delete: no matchers");
+  absl::MutexLock l(&maintain_mu_);
+  if (head_ == nullptr) return absl::FailedPreconditionError("delete: the database is closed");
+  if (mint_ms > maxt_ms) return absl::OkStatus();
+  for (const auto& b : BlocksSnapshot()) {
+    const block::BlockMeta& m = b->meta();
+    if (m.min_time > maxt_ms || m.max_time <= mint_ms) continue;
+    // Intervals are clamped to the block (max_time is exclusive): an open-ended API
+    // deletion then records the block's own range, not the whole of time.
+    const int64_t lo = std::max(mint_ms, m.min_time);
+    const int64_t hi = std::min(maxt_ms, m.max_time - 1);
+    CAIRN_ASSIGN_OR_RETURN(std::vector<uint64_t> refs,
+                           compact::BlockSeriesToDelete(*b, matchers, lo, hi));
+    if (refs.empty()) continue;
+    absl::StatusOr<compact::TombstoneSet> ts =
+        compact::RecordDeletion(opts_.fs, b->dir(), refs, lo, hi);
+    if (!ts.ok()) return Annotate(ts.status(), absl::StrCat("delete: block ", m.ulid));
+    LogLine(
+        absl::StrFormat("block %s: %d series deleted in [%d, %d]", m.ulid, refs.size(), lo, hi));
+    absl::MutexLock ml(&mu_);
+    tombstones_[m.ulid] = std::make_shared<const compact::TombstoneSet>(std::move(*ts));
+  }
+  return Annotate(head_->Delete(mint_ms, maxt_ms, matchers), "delete");
+}
+
+absl::Status DB::CleanTombstones() {
+  absl::MutexLock l(&maintain_mu_);
+  if (head_ == nullptr) {
+    return absl::FailedPreconditionError("clean tombstones: the database is closed");
+  }
+  std::vector<std::string> dirty;
+  {
+    absl::MutexLock ml(&mu_);
+    for (const auto& b : blocks_) {
+      if (tombstones_.contains(b->meta().ulid)) dirty.push_back(b->meta().ulid);
+    }
+  }
+  for (const std::string& ulid : dirty) {
+    CAIRN_RETURN_IF_ERROR(Annotate(CompactPlan({ulid}), "clean tombstones"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DB::Snapshot(const std::string& dir, bool with_head) {
+  absl::MutexLock l(&maintain_mu_);
+  if (head_ == nullptr) return absl::FailedPreconditionError("snapshot: the database is closed");
+  io::FileSystem* fs = opts_.fs;
+  CAIRN_RETURN_IF_ERROR(fs->CreateDirs(dir));
+  // Every file of a block lies in its directory or one level below (chunks/).
+  std::function<absl::Status(const std::string&, const std::string&)> link_tree =
+      [&](const std::string& from, const std::string& to) -> absl::Status {
+    CAIRN_RETURN_IF_ERROR(fs->CreateDirs(to));
+    CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> names, fs->ListDir(from));
+    for (const std::string& n : names) {
+      const std::string src = io::JoinPath(from, n), dst = io::JoinPath(to, n);
+      CAIRN_RETURN_IF_ERROR(fs->IsDirectory(src) ? link_tree(src, dst) : fs->Link(src, dst));
+    }
+    return fs->SyncDir(to);
+  };
+  for (const auto& b : BlocksSnapshot()) {
+    CAIRN_RETURN_IF_ERROR(
+        Annotate(link_tree(b->dir(), io::JoinPath(dir, b->meta().ulid)), "snapshot"));
+  }
+  if (with_head) {
+    CAIRN_RETURN_IF_ERROR(WriteHeadBlockTo(dir, kMinTimeMs, kMaxTimeMs, /*tight=*/true).status());
+  }
+  return fs->SyncDir(dir);
 }
 
 void DB::BackgroundLoop() {

@@ -22,11 +22,13 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "tsdb/io/file_system.h"
+#include "tsdb/model/matcher.h"
 #include "tsdb/storage/appender.h"
 #include "tsdb/storage/querier.h"
 
@@ -34,6 +36,9 @@ namespace cairn {
 
 namespace head {
 class Head;
+}
+namespace compact {
+class TombstoneSet;
 }
 namespace block {
 class Block;
@@ -86,6 +91,21 @@ class DB final : public storage::Appendable, public storage::Queryable {
   // One round of background work: cut the head into blocks while it spans more than
   // 1.5x the block range, compact blocks, apply retention. Safe to call any time.
   absl::Status Maintain();
+  // Deletes the samples with mint_ms <= t <= maxt_ms of the series matching all of
+  // `matchers` (Prometheus' DB.Delete): in the head at once (logged to the WAL first),
+  // in each overlapping block through its tombstones file, which queries apply at once
+  // and compaction (or CleanTombstones) applies to the data. Serialised with
+  // maintenance, so a compaction never loses a deletion made while it ran.
+  // REQUIRES: at least one matcher.
+  absl::Status Delete(int64_t mint_ms, int64_t maxt_ms, const std::vector<Matcher>& matchers);
+  // Rewrites every block that has tombstones without the deleted samples (a block
+  // left empty is removed), so the data leaves the disk and the tombstones go.
+  absl::Status CleanTombstones();
+  // Writes a consistent copy of the database under `dir` (created if missing): every
+  // block hard-linked (blocks never change in place, so a link is a copy), and with
+  // `with_head` the head written as one more block. The copy opens as a DB.
+  absl::Status Snapshot(const std::string& dir, bool with_head);
+
   // Stops background work and closes the head and its WAL. Idempotent.
   absl::Status Close();
 
@@ -98,6 +118,14 @@ class DB final : public storage::Appendable, public storage::Queryable {
   absl::Status LoadBlocks();
   // Writes the head's [mint, maxt) into a new level-1 block and adds it.
   absl::Status WriteHeadBlock(int64_t mint, int64_t maxt);
+  // Writes the head chunks wholly within [mint, maxt) as a block under `parent_dir`;
+  // returns its directory, or "" when there was nothing to write. With `tight`, the
+  // block's range is that of the chunks written rather than [mint, maxt).
+  absl::StatusOr<std::string> WriteHeadBlockTo(const std::string& parent_dir, int64_t mint,
+                                               int64_t maxt, bool tight);
+  // Compacts the blocks `plan` names (one block: rewritten without its deleted data)
+  // into one, swaps it in and deletes the inputs. REQUIRES: maintain_mu_ held.
+  absl::Status CompactPlan(const std::vector<std::string>& plan);
   absl::Status CutHead();
   absl::Status CompactBlocks();
   absl::Status ApplyRetention();
@@ -106,6 +134,8 @@ class DB final : public storage::Appendable, public storage::Queryable {
   // its ULID). Open queriers keep reading the unlinked, still-mapped files.
   absl::Status DeleteBlocks(const std::vector<std::string>& ulids);
   std::vector<std::shared_ptr<block::Block>> BlocksSnapshot() const;
+  // The tombstones of block `ulid`; null when it has none.
+  std::shared_ptr<const compact::TombstoneSet> TombstonesOf(const std::string& ulid) const;
   int64_t MaxBlockRange() const;
   block::BlockWriterOptions BlockOptions() const;
   void BackgroundLoop();
@@ -118,10 +148,15 @@ class DB final : public storage::Appendable, public storage::Queryable {
   // Sorted by min time; queriers hold shared_ptrs so a block deleted by retention or
   // replaced by compaction stays readable until its last querier is gone.
   std::vector<std::shared_ptr<block::Block>> blocks_ ABSL_GUARDED_BY(mu_);
+  // Tombstones of the blocks that have any, by ULID. Replaced (never changed in
+  // place) by Delete, so queriers may keep the set they took.
+  absl::flat_hash_map<std::string, std::shared_ptr<const compact::TombstoneSet>> tombstones_
+      ABSL_GUARDED_BY(mu_);
   DbStats stats_ ABSL_GUARDED_BY(mu_);
   // Blocks whose compaction failed are not planned again until restart.
   absl::flat_hash_set<std::string> failed_compactions_ ABSL_GUARDED_BY(mu_);
-  absl::Mutex maintain_mu_;  // serialises Maintain()
+  // Serialises Maintain(), Delete(), CleanTombstones() and Snapshot().
+  absl::Mutex maintain_mu_;
 
   absl::Notification stop_;
   std::thread background_;

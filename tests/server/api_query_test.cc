@@ -135,6 +135,11 @@ TEST_F(QueryApiTest, Errors) {
        {{"query", "1"}, {"timeout", "x"}},
        400,
        R"j({"status":"error","errorType":"bad_data","error":"invalid parameter \"timeout\": cannot parse \"x\" to a valid duration"})j"},
+      // Prometheus 2.42 wraps an instant query's parse error, not a range query's.
+      {"/api/v1/query_range",
+       {{"query", "sum("}, {"start", "0"}, {"end", "10"}, {"step", "1"}},
+       400,
+       R"j({"status":"error","errorType":"bad_data","error":"1:5: parse error: unclosed left parenthesis"})j"},
       {"/api/v1/query_range",
        {{"query", "x[5m]"}, {"start", "0"}, {"end", "10"}, {"step", "1"}},
        400,

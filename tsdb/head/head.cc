@@ -74,12 +74,76 @@ absl::Status Head::Replay() {
     }
     return absl::OkStatus();
   };
-  h.on_tombstones = [](std::vector<wal::TombstoneRecord>&) { return absl::OkStatus(); };
+  h.on_tombstones = [&](std::vector<wal::TombstoneRecord>& recs) {
+    // In log order: a deletion hides the samples replayed before it, not those after.
+    for (const wal::TombstoneRecord& r : recs) {
+      MemSeries* s = series_.GetByRef(r.ref);
+      if (s == nullptr) continue;
+      for (const wal::Interval& iv : r.intervals) chunks += DeleteFromSeries(s, iv.mint, iv.maxt);
+    }
+    return absl::OkStatus();
+  };
   auto stats = wal::Replay(fs_, wal_dir_, h);
   if (!stats.ok()) return stats.status();
   samples_appended_.fetch_add(appended, std::memory_order_relaxed);
   num_chunks_.fetch_add(chunks, std::memory_order_relaxed);
   if (appended > 0) UpdateTimeRange(mint, maxt);
+  return absl::OkStatus();
+}
+
+int Head::DeleteFromSeries(MemSeries* s, int64_t mint_ms, int64_t maxt_ms) {
+  absl::MutexLock l(&s->mu());
+  return s->DeleteRange(mint_ms, maxt_ms, arena_.get());
+}
+
+absl::Status Head::Delete(int64_t mint_ms, int64_t maxt_ms, const std::vector<Matcher>& matchers) {
+  if (matchers.empty()) {
+    return absl::InvalidArgumentError("head: delete needs at least one matcher");
+  }
+  if (mint_ms > maxt_ms) return absl::OkStatus();
+  std::vector<MemSeries*> candidates;
+  bool all_match_empty = std::all_of(matchers.begin(), matchers.end(),
+                                     [](const Matcher& m) { return m.MatchesEmpty(); });
+  if (all_match_empty) {
+    series_.ForEach([&](MemSeries& s) { candidates.push_back(&s); });
+  } else {
+    CAIRN_ASSIGN_OR_RETURN(std::vector<uint64_t> refs, SelectRefs(matchers));
+    for (uint64_t ref : refs) {
+      if (MemSeries* s = series_.GetByRef(ref)) candidates.push_back(s);
+    }
+  }
+  std::vector<MemSeries*> hit;
+  for (MemSeries* s : candidates) {
+    if (!MatchesAll(matchers, s->labels())) continue;
+    absl::MutexLock l(&s->mu());
+    if (s->empty() || s->min_time() > maxt_ms || s->max_time() < mint_ms) continue;
+    hit.push_back(s);
+  }
+  if (hit.empty()) return absl::OkStatus();
+  {
+    absl::ReleasableMutexLock wl(&wal_mu_);
+    if (wal_ != nullptr) {
+      std::vector<wal::TombstoneRecord> recs;
+      recs.reserve(hit.size());
+      // A series with samples has been logged (its samples were), so replay knows it.
+      for (MemSeries* s : hit) recs.push_back({s->ref(), {{mint_ms, maxt_ms}}});
+      std::vector<std::string> records(1);
+      wal::EncodeTombstones(recs, &records[0]);
+      uint64_t seq = 0;
+      wal::Wal* wal = wal_.get();
+      absl::Status st = wal->Log(records, &seq);
+      wl.Release();
+      if (st.ok()) st = wal->SyncUpTo(seq);
+      if (!st.ok()) {
+        return absl::Status(
+            st.code(),
+            absl::StrCat("head delete: WAL write failed, nothing deleted: ", st.message()));
+      }
+    }
+  }
+  int64_t delta = 0;
+  for (MemSeries* s : hit) delta += DeleteFromSeries(s, mint_ms, maxt_ms);
+  num_chunks_.fetch_add(delta, std::memory_order_relaxed);
   return absl::OkStatus();
 }
 

@@ -63,6 +63,17 @@ class Head final : public storage::Appendable, public storage::Queryable {
   std::unique_ptr<storage::Appender> NewAppender() override;
   absl::StatusOr<std::unique_ptr<storage::Querier>> NewQuerier(int64_t mint, int64_t maxt) override;
 
+  // Deletes the samples with mint_ms <= t <= maxt_ms of every series matching all of
+  // `matchers` (Prometheus' rules: matchers that match the empty string select the
+  // series lacking the label). The deletion is logged to the WAL as a tombstones record
+  // (one interval per series that had samples in the range) and fsynced before the
+  // chunks are rewritten, so it survives a crash and replays in order with the samples.
+  // A sample committed concurrently inside the range may survive in memory but not a
+  // replay (it was logged before the tombstone); deletions are an admin action, rarely
+  // raced with writes to the same range.
+  // REQUIRES: no concurrent Truncate() (the DB serialises both with its maintenance).
+  absl::Status Delete(int64_t mint_ms, int64_t maxt_ms, const std::vector<Matcher>& matchers);
+
   // Drops every chunk wholly before min_time_ms, removes series left empty (and their
   // postings), refuses later samples older than min_time_ms (kTooOld), and
   // checkpoints the WAL up to the current segment, deleting the segments before it.
@@ -119,6 +130,8 @@ class Head final : public storage::Appendable, public storage::Queryable {
   void UpdateTimeRange(int64_t mint, int64_t maxt);
   // Adds a new series' labels to the postings.
   void IndexSeries(const MemSeries& s);
+  // Applies a logged deletion to one series; returns the change in chunk count.
+  int DeleteFromSeries(MemSeries* s, int64_t mint_ms, int64_t maxt_ms);
   // Refs of the series matching `matchers`, sorted.
   absl::StatusOr<std::vector<uint64_t>> SelectRefs(const std::vector<Matcher>& matchers) const;
 

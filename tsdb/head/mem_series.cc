@@ -2,6 +2,8 @@
 
 #include <bit>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "tsdb/head/chunk_arena.h"
 
@@ -13,6 +15,36 @@ int64_t WindowEnd(int64_t t, int64_t range) {
   int64_t q = t / range;
   if (t % range != 0 && t < 0) --q;
   return (q + 1) * range;
+}
+
+// Copies a full encoder's bytes into a closed chunk, in the arena when there is one.
+ClosedChunk MakeClosedChunk(const XorChunkEncoder& enc, ChunkArena* arena) {
+  std::string_view b = enc.bytes();
+  ClosedChunk c;
+  c.data = arena != nullptr ? arena->Add(b, enc.max_time()) : nullptr;
+  if (c.data == nullptr) {
+    c.heap.reset(new char[b.size()]);
+    std::memcpy(c.heap.get(), b.data(), b.size());
+    c.data = c.heap.get();
+  }
+  c.size_bytes = static_cast<uint32_t>(b.size());
+  c.num_samples = enc.num_samples();
+  c.min_time = enc.min_time();
+  c.max_time = enc.max_time();
+  return c;
+}
+
+// Re-encodes the samples of `bytes` outside [mint, maxt] into `out` (reset first).
+// Chunks in the head were encoded by this process, so decoding cannot fail short of
+// memory corruption; a decode error keeps the samples read before it.
+void ReencodeWithout(std::string_view bytes, int64_t mint, int64_t maxt, XorChunkEncoder* out) {
+  std::vector<std::pair<int64_t, double>> keep;
+  XorChunkIterator it(bytes);
+  while (it.Next()) {
+    if (it.t() < mint || it.t() > maxt) keep.emplace_back(it.t(), it.v());
+  }
+  out->Reset();
+  for (const auto& [t, v] : keep) out->Append(t, v);
 }
 
 }  // namespace
@@ -39,21 +71,38 @@ bool MemSeries::Append(int64_t t, double v, int64_t chunk_range_ms, ChunkArena* 
 
 void MemSeries::CloseOpenChunk(ChunkArena* arena) {
   if (open_.num_samples() == 0) return;
-  std::string_view b = open_.bytes();
-  ClosedChunk c;
-  c.data = arena != nullptr ? arena->Add(b, open_.max_time()) : nullptr;
-  if (c.data == nullptr) {
-    c.heap.reset(new char[b.size()]);
-    std::memcpy(c.heap.get(), b.data(), b.size());
-    c.data = c.heap.get();
-  }
-  c.size_bytes = static_cast<uint32_t>(b.size());
-  c.num_samples = open_.num_samples();
-  c.min_time = open_.min_time();
-  c.max_time = open_.max_time();
   if (closed_.size() == closed_.capacity()) closed_.reserve(closed_.size() + 2);
-  closed_.push_back(std::move(c));
+  closed_.push_back(MakeClosedChunk(open_, arena));
   open_.Reset();
+}
+
+int MemSeries::DeleteRange(int64_t mint_ms, int64_t maxt_ms, ChunkArena* arena) {
+  if (mint_ms > maxt_ms) return 0;
+  int delta = 0;
+  XorChunkEncoder enc;
+  std::vector<ClosedChunk> kept;
+  kept.reserve(closed_.size());
+  for (ClosedChunk& c : closed_) {
+    if (c.max_time < mint_ms || c.min_time > maxt_ms) {
+      kept.push_back(std::move(c));
+      continue;
+    }
+    ReencodeWithout(c.bytes(), mint_ms, maxt_ms, &enc);
+    if (enc.num_samples() == 0) {
+      --delta;
+    } else {
+      kept.push_back(MakeClosedChunk(enc, arena));
+    }
+  }
+  closed_ = std::move(kept);
+  if (open_.num_samples() > 0 && open_.max_time() >= mint_ms && open_.min_time() <= maxt_ms) {
+    // The encoder's buffer is read while a fresh one is filled, then swapped in; the
+    // window end (open_end_) stays, so chunk cuts keep their alignment.
+    ReencodeWithout(open_.bytes(), mint_ms, maxt_ms, &enc);
+    if (enc.num_samples() == 0) --delta;
+    open_ = std::move(enc);
+  }
+  return delta;
 }
 
 int64_t MemSeries::min_time() const {

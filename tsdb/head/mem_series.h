@@ -105,6 +105,13 @@ class MemSeries {
   // lies wholly before. Returns the number of chunks dropped.
   int TruncateBefore(int64_t min_time_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Removes the samples with mint_ms <= t <= maxt_ms: chunks overlapping the range are
+  // re-encoded without them (dropped when left empty). The newest sample stays what
+  // Check() compares against, so a deletion never lets an older sample in, as with
+  // Prometheus' tombstones. Returns the change in the number of chunks (<= 0).
+  int DeleteRange(int64_t mint_ms, int64_t maxt_ms, ChunkArena* arena = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   // Heap bytes owned by this series (labels, chunk storage), for memory accounting.
   size_t HeapBytes() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -48,6 +48,10 @@ class FaultInjectionFileSystem final : public FileSystem {
   absl::Status CreateDirs(const std::string& path) override { return base_->CreateDirs(path); }
   absl::Status SyncDir(const std::string& path) override;
   absl::Status Rename(const std::string& from, const std::string& to) override;
+  // A pass-through: no test crashes a snapshot, so links are not tracked for sync.
+  absl::Status Link(const std::string& from, const std::string& to) override {
+    return base_->Link(from, to);
+  }
   absl::Status RemoveFile(const std::string& path) override;
   absl::Status RemoveAll(const std::string& path) override;
   absl::Status Truncate(const std::string& path, uint64_t size) override;

@@ -68,6 +68,9 @@ class FileSystem {
   virtual absl::Status CreateDirs(const std::string& path) = 0;  // mkdir -p
   virtual absl::Status SyncDir(const std::string& path) = 0;
   virtual absl::Status Rename(const std::string& from, const std::string& to) = 0;
+  // Makes `to` a hard link to the file `from` (snapshots share block files this way:
+  // blocks never change in place, so a link is a consistent copy). Fails if `to` exists.
+  virtual absl::Status Link(const std::string& from, const std::string& to) = 0;
   virtual absl::Status RemoveFile(const std::string& path) = 0;
   virtual absl::Status RemoveAll(const std::string& path) = 0;  // rm -rf; OK if missing
   virtual absl::Status Truncate(const std::string& path, uint64_t size) = 0;

@@ -221,6 +221,13 @@ class PosixFileSystem final : public FileSystem {
     return absl::OkStatus();
   }
 
+  absl::Status Link(const std::string& from, const std::string& to) override {
+    if (::link(from.c_str(), to.c_str()) != 0) {
+      return ErrnoStatus(absl::StrCat("link to ", to, ":"), from, errno);
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status RemoveFile(const std::string& path) override {
     if (::unlink(path.c_str()) != 0) return ErrnoStatus("unlink", path, errno);
     return absl::OkStatus();
