@@ -1,0 +1,35 @@
+// The body of Alertmanager's `POST /api/v2/alerts`: a JSON array of postable alerts,
+// field for field what Prometheus 2.42's notifier sends (models.PostableAlerts):
+//
+//   [{"annotations":{"summary":"disk full"},
+//     "endsAt":"2026-12-06T10:04:00.000Z","startsAt":"2026-12-06T10:00:00.000Z",
+//     "generatorURL":"http://cairn:9090/graph?g0.expr=...",
+//     "labels":{"alertname":"DiskFull","instance":"a:9100"}}]
+//
+// Times are RFC 3339 in UTC with milliseconds (Go's strfmt.DateTime). Unset times
+// (0) and empty annotations / generatorURL are left out; Alertmanager then takes
+// startsAt as "now" and ends the alert after its resolve_timeout, exactly as for
+// Prometheus' zero times.
+#ifndef CAIRN_SERVER_NOTIFIER_ALERT_JSON_H_
+#define CAIRN_SERVER_NOTIFIER_ALERT_JSON_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "server/notifier/alert.h"
+
+namespace cairn::notifier {
+
+// Encodes alerts[begin, end) as the v2 JSON array. REQUIRES: begin <= end <= size.
+std::string EncodeAlertsV2(const std::vector<Alert>& alerts, size_t begin, size_t end);
+inline std::string EncodeAlertsV2(const std::vector<Alert>& alerts) {
+  return EncodeAlertsV2(alerts, 0, alerts.size());
+}
+
+// "2006-01-02T15:04:05.000Z" for a unix time in milliseconds.
+std::string FormatRfc3339Millis(int64_t unix_ms);
+
+}  // namespace cairn::notifier
+
+#endif  // CAIRN_SERVER_NOTIFIER_ALERT_JSON_H_
