@@ -167,8 +167,20 @@ TEST_F(AlertmanagerIntegrationTest, FiringThenResolved) {
   }
   ASSERT_EQ(doc.Size(), 1u) << "the firing alert never reached Alertmanager; log:\n" << Log();
   const rapidjson::Value& got = doc[0];
-  ASSERT_TRUE(got.HasMember("labels"));
+  for (const char* member : {"labels", "annotations", "status"}) {
+    ASSERT_TRUE(got.HasMember(member) && got[member].IsObject()) << member;
+  }
+  for (const char* member : {"generatorURL", "startsAt"}) {
+    ASSERT_TRUE(got.HasMember(member) && got[member].IsString()) << member;
+  }
   const rapidjson::Value& labels = got["labels"];
+  for (const char* name : {"alertname", "severity", "cluster"}) {
+    ASSERT_TRUE(labels.HasMember(name) && labels[name].IsString()) << name;
+  }
+  for (const char* name : {"summary", "description"}) {
+    ASSERT_TRUE(got["annotations"].HasMember(name)) << name;
+  }
+  ASSERT_TRUE(got["status"].HasMember("state"));
   EXPECT_EQ(labels.MemberCount(), 3u);
   EXPECT_STREQ(labels["alertname"].GetString(), "CairnIntegration");
   EXPECT_STREQ(labels["severity"].GetString(), "page");

@@ -95,6 +95,12 @@ class FakeAlertmanager {
     return out;
   }
 
+  // The string member `name` of `v`, or "" (also when it is not a string).
+  static std::string StringField(const rapidjson::Value& v, const char* name) {
+    if (!v.IsObject() || !v.HasMember(name) || !v[name].IsString()) return "";
+    return v[name].GetString();
+  }
+
   void Handle(const server::HttpRequest& req, server::HttpResponse* resp) {
     ReceivedRequest r{req.method, req.path, std::string(req.Header("content-type")), req.body, {}};
     rapidjson::Document doc;
@@ -102,11 +108,12 @@ class FakeAlertmanager {
     if (!doc.HasParseError() && doc.IsArray()) {
       for (const auto& a : doc.GetArray()) {
         ReceivedAlert ra;
+        if (!a.IsObject()) continue;
         if (a.HasMember("labels")) ra.labels = StringMap(a["labels"]);
         if (a.HasMember("annotations")) ra.annotations = StringMap(a["annotations"]);
-        if (a.HasMember("startsAt")) ra.starts_at = a["startsAt"].GetString();
-        if (a.HasMember("endsAt")) ra.ends_at = a["endsAt"].GetString();
-        if (a.HasMember("generatorURL")) ra.generator_url = a["generatorURL"].GetString();
+        ra.starts_at = StringField(a, "startsAt");
+        ra.ends_at = StringField(a, "endsAt");
+        ra.generator_url = StringField(a, "generatorURL");
         r.alerts.push_back(std::move(ra));
       }
     }
