@@ -22,6 +22,31 @@ void WriteLabelSet(JsonWriter* w, const Labels& labels) {
   w->EndObject();
 }
 
+// Go's encoding/json escapes <, > and & (HTML safety) and U+2028/U+2029 inside
+// strings; doing the same makes the body byte-identical to Prometheus'. These
+// characters never occur in JSON outside strings, so a pass over the text is enough.
+std::string GoEscape(std::string_view json) {
+  std::string out;
+  out.reserve(json.size());
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (c == '<') {
+      out += "\\u003c";
+    } else if (c == '>') {
+      out += "\\u003e";
+    } else if (c == '&') {
+      out += "\\u0026";
+    } else if (c == '\xe2' && i + 2 < json.size() && json[i + 1] == '\x80' &&
+               (json[i + 2] == '\xa8' || json[i + 2] == '\xa9')) {
+      out += json[i + 2] == '\xa8' ? "\\u2028" : "\\u2029";
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string FormatRfc3339Millis(int64_t unix_ms) {
@@ -58,7 +83,7 @@ std::string EncodeAlertsV2(const std::vector<Alert>& alerts, size_t begin, size_
     w.EndObject();
   }
   w.EndArray();
-  return std::string(sb.GetString(), sb.GetSize());
+  return GoEscape(std::string_view(sb.GetString(), sb.GetSize()));
 }
 
 }  // namespace cairn::notifier

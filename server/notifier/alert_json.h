@@ -3,10 +3,12 @@
 //
 //   [{"annotations":{"summary":"disk full"},
 //     "endsAt":"2026-12-06T10:04:00.000Z","startsAt":"2026-12-06T10:00:00.000Z",
-//     "generatorURL":"http://cairn:9090/graph?g0.expr=...",
+//     "generatorURL":"http://cairn:9090/graph?g0.expr=up\u0026g0.tab=1",
 //     "labels":{"alertname":"DiskFull","instance":"a:9100"}}]
 //
-// Times are RFC 3339 in UTC with milliseconds (Go's strfmt.DateTime). Unset times
+// Times are RFC 3339 in UTC with milliseconds (Go's strfmt.DateTime). <, >, & and
+// U+2028/9 in strings are escaped as \u003c... as Go does, so for the same alerts the
+// body is byte-identical to Prometheus'. Unset times
 // (0) and empty annotations / generatorURL are left out; Alertmanager then takes
 // startsAt as "now" and ends the alert after its resolve_timeout, exactly as for
 // Prometheus' zero times.

@@ -1,6 +1,6 @@
-// The JSON body of POST /api/v2/alerts: the fields, key order and time format that
-// Prometheus 2.42 sends (models.PostableAlerts through encoding/json; Go also escapes
-// <, > and & as \u003c..., which decodes to the same strings).
+// The JSON body of POST /api/v2/alerts: byte for byte what Prometheus 2.42 sends
+// for the same alert (models.PostableAlerts through Go's encoding/json; captured
+// from Prometheus with a rule `vector(1)` and a listening socket).
 #include "server/notifier/alert_json.h"
 
 #include "gtest/gtest.h"
@@ -20,8 +20,31 @@ TEST(AlertJsonTest, PrometheusShapeAndKeyOrder) {
             "[{\"annotations\":{\"summary\":\"disk \\\"/\\\" full\"},"
             "\"endsAt\":\"2025-12-06T10:04:00.000Z\","
             "\"startsAt\":\"2025-12-06T10:00:00.123Z\","
-            "\"generatorURL\":\"http://cairn:9090/graph?g0.expr=up&g0.tab=1\","
+            "\"generatorURL\":\"http://cairn:9090/graph?g0.expr=up\\u0026g0.tab=1\","
             "\"labels\":{\"alertname\":\"DiskFull\",\"instance\":\"a:9100\"}}]");
+}
+
+TEST(AlertJsonTest, ByteIdenticalToPrometheus) {
+  // Prometheus 2.42 sent exactly this for rule AlwaysFiring (expr vector(1), label
+  // severity=page, annotation summary "value {{ $value }} <&>", external label
+  // cluster=c1).
+  Alert a;
+  a.labels = Labels{{"alertname", "AlwaysFiring"}, {"cluster", "c1"}, {"severity", "page"}};
+  a.annotations = Labels{{"summary", "value 1 <&>"}};
+  a.starts_at_ms = 1796555454632;
+  a.ends_at_ms = 1796555462632;
+  a.generator_url = "http://vm:43753/graph?g0.expr=vector%281%29&g0.tab=1";
+  EXPECT_EQ(EncodeAlertsV2({a}),
+            R"([{"annotations":{"summary":"value 1 \u003c\u0026\u003e"},)"
+            R"("endsAt":"2026-12-06T11:11:02.632Z","startsAt":"2026-12-06T11:10:54.632Z",)"
+            R"("generatorURL":"http://vm:43753/graph?g0.expr=vector%281%29\u0026g0.tab=1",)"
+            R"("labels":{"alertname":"AlwaysFiring","cluster":"c1","severity":"page"}}])");
+}
+
+TEST(AlertJsonTest, LineSeparatorsEscapedAsGoDoes) {
+  Alert a;
+  a.labels = Labels{{"alertname", "A\u2028B\u2029C"}};
+  EXPECT_EQ(EncodeAlertsV2({a}), R"([{"labels":{"alertname":"A\u2028B\u2029C"}}])");
 }
 
 TEST(AlertJsonTest, UnsetFieldsLeftOut) {
