@@ -54,6 +54,10 @@ std::string FormatRfc3339Millis(int64_t unix_ms) {
                           absl::UTCTimeZone());
 }
 
+std::string FormatAlertTime(int64_t unix_ms) {
+  return unix_ms == 0 ? "0001-01-01T00:00:00.000Z" : FormatRfc3339Millis(unix_ms);
+}
+
 std::string EncodeAlertsV2(const std::vector<Alert>& alerts, size_t begin, size_t end) {
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
@@ -66,14 +70,11 @@ std::string EncodeAlertsV2(const std::vector<Alert>& alerts, size_t begin, size_
       w.Key("annotations");
       WriteLabelSet(&w, a.annotations);
     }
-    if (a.ends_at_ms != 0) {
-      w.Key("endsAt");
-      WriteString(&w, FormatRfc3339Millis(a.ends_at_ms));
-    }
-    if (a.starts_at_ms != 0) {
-      w.Key("startsAt");
-      WriteString(&w, FormatRfc3339Millis(a.starts_at_ms));
-    }
+    // Always present, as Go's omitempty does not apply to a struct (strfmt.DateTime).
+    w.Key("endsAt");
+    WriteString(&w, FormatAlertTime(a.ends_at_ms));
+    w.Key("startsAt");
+    WriteString(&w, FormatAlertTime(a.starts_at_ms));
     if (!a.generator_url.empty()) {
       w.Key("generatorURL");
       WriteString(&w, a.generator_url);

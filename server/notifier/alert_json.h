@@ -6,12 +6,11 @@
 //     "generatorURL":"http://cairn:9090/graph?g0.expr=up\u0026g0.tab=1",
 //     "labels":{"alertname":"DiskFull","instance":"a:9100"}}]
 //
-// Times are RFC 3339 in UTC with milliseconds (Go's strfmt.DateTime). <, >, & and
-// U+2028/9 in strings are escaped as \u003c... as Go does, so for the same alerts the
-// body is byte-identical to Prometheus'. Unset times
-// (0) and empty annotations / generatorURL are left out; Alertmanager then takes
-// startsAt as "now" and ends the alert after its resolve_timeout, exactly as for
-// Prometheus' zero times.
+// Times are RFC 3339 in UTC with milliseconds (Go's strfmt.DateTime); an unset time
+// (0) is Go's zero time "0001-01-01T00:00:00.000Z", which Alertmanager reads as unset
+// (startsAt becomes "now", endsAt now + resolve_timeout). Empty annotations and
+// generatorURL are left out. <, >, & and U+2028/9 in strings are escaped as \u003c...
+// as Go does. So for the same alert the body is byte-identical to Prometheus'.
 #ifndef CAIRN_SERVER_NOTIFIER_ALERT_JSON_H_
 #define CAIRN_SERVER_NOTIFIER_ALERT_JSON_H_
 
@@ -31,6 +30,8 @@ inline std::string EncodeAlertsV2(const std::vector<Alert>& alerts) {
 
 // "2006-01-02T15:04:05.000Z" for a unix time in milliseconds.
 std::string FormatRfc3339Millis(int64_t unix_ms);
+// As FormatRfc3339Millis, but 0 (unset) is Go's zero time.
+std::string FormatAlertTime(int64_t unix_ms);
 
 }  // namespace cairn::notifier
 

@@ -206,10 +206,24 @@ TEST_F(AlertmanagerIntegrationTest, FiringThenResolved) {
   // Alertmanager lists no resolved alert at all, active or not.
   EXPECT_EQ(Alerts("CairnIntegration", /*active_only=*/false).Size(), 0u);
 
+  // Unset times go out as Go's zero time, as from Prometheus: Alertmanager takes the
+  // alert as starting now, active.
+  Alert unset;
+  unset.labels = Labels{{"alertname", "CairnIntegrationUnsetTimes"}};
+  n.Send({unset});
+  for (int i = 0; i < 300; ++i) {
+    doc = Alerts("CairnIntegrationUnsetTimes", /*active_only=*/true);
+    if (doc.Size() > 0) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(doc.Size(), 1u) << "the alert without times was not taken; log:\n" << Log();
+  ASSERT_TRUE(doc[0].HasMember("startsAt") && doc[0]["startsAt"].IsString());
+  EXPECT_NE(std::string(doc[0]["startsAt"].GetString()).substr(0, 4), "0001");
+
   n.Stop();
   AlertmanagerNotifier::Stats s = n.stats();
   const std::string url = absl::StrCat("http://", address_, "/api/v2/alerts");
-  EXPECT_EQ(s.sent[url], 2u);
+  EXPECT_EQ(s.sent[url], 3u);
   EXPECT_EQ(s.errors[url], 0u);
   EXPECT_EQ(s.dropped, 0u);
 }
