@@ -2,8 +2,8 @@
 // HTTP API (query metadata, remote write, targets, /metrics, health), scrapes the
 // targets of the Prometheus config file (--config.file, or an embedded config that
 // scrapes Cairn itself), sends alerts to the config's Alertmanagers, and shuts down
-// in order (stop scraping, stop accepting,
-// finish in-flight requests, close the DB so the WAL is synced).
+// in order (stop scraping and alert sending, stop accepting, finish in-flight
+// requests, close the DB so the WAL is synced).
 //
 // Thread-safety: Start() and Stop() are called from one thread; handlers run on the
 // HTTP server's threads; ReloadConfig() may be called from any thread (SIGHUP,
