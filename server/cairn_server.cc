@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/api_util.h"
+#include "server/notifier_metrics.h"
 #include "tsdb/storage/append_error.h"
 #include "tsdb/util/absl_compat.h"
 
@@ -62,6 +63,10 @@ absl::Status CairnServer::Start() {
   scrape_manager_ = std::make_unique<scrape::ScrapeManager>(db_.get());
   targets_api_ = std::make_unique<TargetsApi>(scrape_manager_.get());
   admin_api_ = std::make_unique<AdminApi>(db_.get(), flags_.enable_admin_api);
+  notifier::AlertmanagerNotifier::Options notifier_opts;
+  notifier_opts.queue_capacity = static_cast<size_t>(flags_.alertmanager_queue_capacity);
+  notifier_ = std::make_unique<notifier::AlertmanagerNotifier>(notifier_opts);
+  alertmanagers_api_ = std::make_unique<AlertmanagersApi>(notifier_.get());
   RegisterMetrics();
   RegisterRoutes();
   if (absl::Status s = http_->Start(); !s.ok()) return s;
@@ -82,6 +87,7 @@ absl::Status CairnServer::Start() {
 
 void CairnServer::Stop() {
   if (scrape_manager_ != nullptr) scrape_manager_->Stop();
+  if (notifier_ != nullptr) notifier_->Stop();
   if (grpc_ != nullptr) {
     grpc_->Shutdown();
     grpc_.reset();
@@ -160,6 +166,7 @@ void CairnServer::RegisterMetrics() {
     retentions->Set({}, static_cast<double>(s.blocks_deleted_by_retention));
     corrupt->Set({}, static_cast<double>(s.corrupt_blocks_skipped));
   });
+  RegisterNotifierMetrics(notifier_.get(), &metrics_);
   http_->SetObserver([this](std::string_view handler, int code, double seconds) {
     std::string h = handler.empty() ? "other" : std::string(handler);
     http_requests_->Inc({h, std::to_string(code)});
@@ -187,6 +194,7 @@ void CairnServer::RegisterRoutes() {
   query_api_->Register(http_.get());
   targets_api_->Register(http_.get());
   admin_api_->Register(http_.get());
+  alertmanagers_api_->Register(http_.get());
 }
 
 absl::StatusOr<config::Config> CairnServer::LoadConfig() const {
@@ -204,6 +212,7 @@ absl::Status CairnServer::ReloadConfig() {
                  flags_.config_file.c_str(), std::string(cfg.status().message()).c_str());
     return cfg.status();
   }
+  notifier_->ApplyConfig(*cfg);
   scrape_manager_->ApplyConfig(*cfg);
   reload_successful_->Set({}, 1);
   reload_success_time_->Set({}, absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));

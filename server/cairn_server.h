@@ -1,8 +1,9 @@
 // CairnServer: the running `cairn` process minus main(): opens the DB, serves the
 // HTTP API (query metadata, remote write, targets, /metrics, health), scrapes the
 // targets of the Prometheus config file (--config.file, or an embedded config that
-// scrapes Cairn itself), and shuts down in order (stop scraping, stop accepting,
-// finish in-flight requests, close the DB so the WAL is synced).
+// scrapes Cairn itself), sends alerts to the config's Alertmanagers, and shuts down
+// in order (stop scraping and alert sending, stop accepting, finish in-flight
+// requests, close the DB so the WAL is synced).
 //
 // Thread-safety: Start() and Stop() are called from one thread; handlers run on the
 // HTTP server's threads; ReloadConfig() may be called from any thread (SIGHUP,
@@ -17,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "server/api_admin.h"
+#include "server/api_alertmanagers.h"
 #include "server/api_metadata.h"
 #include "server/api_query.h"
 #include "server/api_status.h"
@@ -26,6 +28,8 @@
 #include "server/grpc_ingest.h"
 #include "server/http_server.h"
 #include "server/metrics_registry.h"
+#include "server/notifier/alert.h"
+#include "server/notifier/alertmanager_notifier.h"
 #include "server/remote_write.h"
 #include "server/scrape/scrape_manager.h"
 #include "server/web_ui.h"
@@ -49,6 +53,9 @@ class CairnServer {
   int grpc_port() const { return grpc_port_; }
   DB* db() const { return db_.get(); }
   scrape::ScrapeManager* scrape_manager() const { return scrape_manager_.get(); }
+  // Where the rule manager sends its alerts (the Alertmanager notifier). Valid from
+  // Start() until the server is destroyed; sends after Stop() are dropped.
+  notifier::AlertSender* alert_sender() const { return notifier_.get(); }
 
  private:
   void RegisterRoutes();
@@ -72,6 +79,8 @@ class CairnServer {
   std::unique_ptr<scrape::ScrapeManager> scrape_manager_;
   std::unique_ptr<TargetsApi> targets_api_;
   std::unique_ptr<AdminApi> admin_api_;
+  std::unique_ptr<notifier::AlertmanagerNotifier> notifier_;
+  std::unique_ptr<AlertmanagersApi> alertmanagers_api_;
   absl::Mutex reload_mu_;  // one reload at a time
   MetricsRegistry metrics_;
   RemoteWriteLimits write_limits_;

@@ -88,6 +88,17 @@ const std::vector<FlagSpec>& Specs() {
        [](ServerFlags* f, std::string_view v) {
          return SetInt(&f->query_max_concurrency, "query.max-concurrency", v);
        }},
+      {"alertmanager.notification-queue-capacity",
+       "The capacity of the queue for pending Alertmanager notifications.", false,
+       [](ServerFlags* f, std::string_view v) {
+         absl::Status s =
+             SetInt(&f->alertmanager_queue_capacity, "alertmanager.notification-queue-capacity", v);
+         if (s.ok() && f->alertmanager_queue_capacity <= 0) {
+           return absl::InvalidArgumentError(absl::StrFormat(
+               "flag --alertmanager.notification-queue-capacity: must be positive, got %s", v));
+         }
+         return s;
+       }},
       {"web.enable-admin-api", "Enable API endpoints for admin control actions.", true,
        [](ServerFlags* f, std::string_view v) {
          f->enable_admin_api = v == "true";

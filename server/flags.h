@@ -23,6 +23,7 @@ struct ServerFlags {
   std::string query_timeout = "2m";
   int64_t query_max_samples = 50000000;
   int64_t query_max_concurrency = 20;
+  int64_t alertmanager_queue_capacity = 10000;  // alerts waiting to be sent
   bool enable_admin_api = false;
   bool prometheus_compatible_blocks = false;
   bool enable_lifecycle = false;  // POST /-/reload and /-/quit, as Prometheus

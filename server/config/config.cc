@@ -479,12 +479,31 @@ absl::Status Decoder::Alerting(const YAML::Node& node, AlertingConfig* out) cons
         std::string akey = akv.first.Scalar();
         if (akey == "scheme") {
           CAIRN_CFG_TRY(String(akv.second, akey, &a.scheme));
+          if (a.scheme != "http" && a.scheme != "https") {
+            return Error(akv.second,
+                         absl::StrFormat("alertmanager scheme \"%s\" not supported, must be "
+                                         "either \"http\" or \"https\"",
+                                         a.scheme));
+          }
         } else if (akey == "path_prefix") {
           CAIRN_CFG_TRY(String(akv.second, akey, &a.path_prefix));
         } else if (akey == "timeout") {
           CAIRN_CFG_TRY(Duration(akv.second, akey, &a.timeout));
         } else if (akey == "api_version") {
           CAIRN_CFG_TRY(String(akv.second, akey, &a.api_version));
+          // Prometheus 2.42 still accepted v1, but Alertmanager removed its v1 API in
+          // 0.27 and Cairn only speaks v2: refuse v1 now rather than fail every send.
+          if (a.api_version == "v1") {
+            return Error(akv.second,
+                         "alertmanager api_version v1 is not supported (Alertmanager removed "
+                         "its v1 API in 0.27); use api_version: v2");
+          }
+          if (a.api_version != "v2") {
+            return Error(akv.second,
+                         absl::StrFormat("expected Alertmanager api version to be one of "
+                                         "[v1 v2] but got %s",
+                                         a.api_version));
+          }
         } else if (akey == "static_configs") {
           CAIRN_CFG_TRY(StaticList(akv.second, &a.static_configs));
         } else {

@@ -50,6 +50,18 @@ TEST(FlagsTest, ErrorsNameTheFlag) {
   EXPECT_NE(f.status().message().find("needs a value"), absl::string_view::npos);
 }
 
+TEST(FlagsTest, AlertmanagerQueueCapacity) {
+  auto f = Parse({});
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->alertmanager_queue_capacity, 10000);
+  f = Parse({"--alertmanager.notification-queue-capacity=50"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->alertmanager_queue_capacity, 50);
+  f = Parse({"--alertmanager.notification-queue-capacity=0"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("must be positive"), absl::string_view::npos);
+}
+
 TEST(FlagsTest, Durations) {
   EXPECT_EQ(*ParsePrometheusDuration("15d"), 15LL * 86400 * 1000);
   EXPECT_EQ(*ParsePrometheusDuration("1h30m"), 5400000);

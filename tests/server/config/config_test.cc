@@ -177,6 +177,27 @@ alerting:
   EXPECT_EQ(cfg->alerting.alert_relabel_configs.size(), 1u);
 }
 
+TEST(ConfigTest, AlertmanagerApiV1AndBadSchemeRefused) {
+  auto v1 = ParseConfig(
+      "alerting:\n  alertmanagers:\n    - api_version: v1\n      static_configs:\n"
+      "        - targets: ['am:9093']\n",
+      "p.yml");
+  ASSERT_FALSE(v1.ok());
+  EXPECT_EQ(v1.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Msg(v1.status()), HasSubstr("p.yml:3: alertmanager api_version v1 is not supported"));
+  auto v3 = ParseConfig("alerting:\n  alertmanagers:\n    - api_version: v3\n", "p.yml");
+  ASSERT_FALSE(v3.ok());
+  EXPECT_THAT(Msg(v3.status()), HasSubstr("one of [v1 v2] but got v3"));
+  auto scheme = ParseConfig("alerting:\n  alertmanagers:\n    - scheme: ftp\n", "p.yml");
+  ASSERT_FALSE(scheme.ok());
+  EXPECT_THAT(Msg(scheme.status()),
+              HasSubstr("p.yml:3: alertmanager scheme \"ftp\" not supported"));
+  auto v2 = ParseConfig("alerting:\n  alertmanagers:\n    - api_version: v2\n      scheme: https\n",
+                        "p.yml");
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  EXPECT_EQ(v2->alerting.alertmanagers[0].scheme, "https");
+}
+
 TEST(ConfigTest, UnknownFieldNamesFileLineAndField) {
   auto cfg =
       ParseConfig("scrape_configs:\n  - job_name: a\n    scrape_intervall: 5s\n", "conf/p.yml");
