@@ -27,10 +27,13 @@ now_ms=$(( $(date +%s) * 1000 ))
 start_ms=$(( (now_ms - rounds * interval_ms - 120000) / 60000 * 60000 ))
 end_ms=$(( start_ms + (rounds - 1) * interval_ms ))
 
-"$build/bin/cairn" --storage.tsdb.path="$work/cairn" --web.listen-address=127.0.0.1:19471 \
-  --grpc.listen-address=127.0.0.1:19475 >"$work/cairn.log" 2>&1 &
-pids+=($!)
+# Both get the same target-less config: Cairn's embedded default would scrape itself
+# at "now" and so move its head's appendable window past the backfilled range.
 printf 'global:\n  scrape_interval: 1h\n' >"$work/p.yml"
+"$build/bin/cairn" --config.file="$work/p.yml" --storage.tsdb.path="$work/cairn" \
+  --web.listen-address=127.0.0.1:19471 --grpc.listen-address=127.0.0.1:19475 \
+  >"$work/cairn.log" 2>&1 &
+pids+=($!)
 prometheus --config.file="$work/p.yml" --storage.tsdb.path="$work/prom" \
   --web.listen-address=127.0.0.1:19472 --web.enable-remote-write-receiver \
   >"$work/prom.log" 2>&1 &
