@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "server/api_metadata.h"
 #include "server/api_query.h"
+#include "server/api_rules.h"
 #include "server/api_status.h"
 #include "server/api_targets.h"
 #include "server/config/config.h"
@@ -25,9 +26,11 @@
 #include "server/grpc_ingest.h"
 #include "server/http_server.h"
 #include "server/metrics_registry.h"
+#include "server/notifier/alert.h"
 #include "server/remote_write.h"
-#include "server/web_ui.h"
+#include "server/rules/rule_manager.h"
 #include "server/scrape/scrape_manager.h"
+#include "server/web_ui.h"
 #include "tsdb/db.h"
 
 namespace cairn::server {
@@ -48,6 +51,11 @@ class CairnServer {
   int grpc_port() const { return grpc_port_; }
   DB* db() const { return db_.get(); }
   scrape::ScrapeManager* scrape_manager() const { return scrape_manager_.get(); }
+  rules::RuleManager* rule_manager() const { return rule_manager_.get(); }
+
+  // Where firing alerts go; null (the default) evaluates alerts without delivering
+  // them. REQUIRES: called before Start(); `sender` outlives the server.
+  void set_alert_sender(notifier::AlertSender* sender) { alert_sender_ = sender; }
 
  private:
   void RegisterRoutes();
@@ -55,6 +63,8 @@ class CairnServer {
   void HandleRemoteWrite(const HttpRequest& req, HttpResponse* resp);
   void CountWrite(std::string_view source, const RemoteWriteResult& result);
   absl::StatusOr<config::Config> LoadConfig() const;
+  // Loads the config's rule files into the rule manager; an error leaves it as is.
+  absl::Status ApplyRuleConfig(const config::Config& cfg);
   void HandleReload(const HttpRequest& req, HttpResponse* resp);
 
   const ServerFlags flags_;
@@ -70,6 +80,9 @@ class CairnServer {
   std::unique_ptr<WebUi> web_ui_;
   std::unique_ptr<scrape::ScrapeManager> scrape_manager_;
   std::unique_ptr<TargetsApi> targets_api_;
+  notifier::AlertSender* alert_sender_ = nullptr;  // borrowed; may be null
+  std::unique_ptr<rules::RuleManager> rule_manager_;
+  std::unique_ptr<RulesApi> rules_api_;
   absl::Mutex reload_mu_;  // one reload at a time
   MetricsRegistry metrics_;
   RemoteWriteLimits write_limits_;
