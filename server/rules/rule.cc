@@ -89,7 +89,10 @@ std::string Rule::Identity() const { return name_ + labels_.ToString(); }
 
 absl::StatusOr<std::vector<promql::VectorSample>> Rule::Query(const EvalContext& ctx,
                                                               int64_t ts_ms) const {
-  absl::StatusOr<promql::Value> v = ctx.engine->InstantQuery(*ctx.queryable, query_, ts_ms);
+  promql::QueryControl control;
+  control.cancelled = ctx.cancelled;
+  absl::StatusOr<promql::Value> v =
+      ctx.engine->InstantQuery(*ctx.queryable, query_, ts_ms, control);
   if (!v.ok()) return v.status();
   switch (v->type) {
     case promql::ValueType::kVector:

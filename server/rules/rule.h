@@ -19,6 +19,7 @@
 #ifndef CAIRN_SERVER_RULES_RULE_H_
 #define CAIRN_SERVER_RULES_RULE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -80,6 +81,8 @@ struct EvalContext {
   storage::Queryable* queryable = nullptr;
   const Labels* external_labels = nullptr;
   std::string_view external_url;
+  // Set when the group is being stopped: the query ends with kCancelled.
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 class Rule {

@@ -136,6 +136,7 @@ void RuleGroup::EvalRule(size_t i, int64_t ts_ms) {
   ctx.queryable = options_->queryable;
   ctx.external_labels = &options_->external_labels;
   ctx.external_url = options_->external_url;
+  ctx.cancelled = &cancelled_;
   absl::StatusOr<std::vector<promql::VectorSample>> vec = rule.Eval(ctx, ts_ms, limit_);
   if (!vec.ok()) {
     if (vec.status().code() != absl::StatusCode::kCancelled) {

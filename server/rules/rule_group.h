@@ -20,6 +20,7 @@
 #ifndef CAIRN_SERVER_RULES_RULE_GROUP_H_
 #define CAIRN_SERVER_RULES_RULE_GROUP_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -112,6 +113,10 @@ class RuleGroup {
   // was removed from the config).
   void MarkAllStale(int64_t ts_ms);
 
+  // While set, queries fail at once with kCancelled: stopping a group ends its
+  // evaluation in progress quickly. Cleared when the group is started again.
+  void set_cancelled(bool cancelled) { cancelled_.store(cancelled); }
+
   void AddMissedIterations(uint64_t n);
   GroupSnapshot Snapshot() const;
   GroupStats stats() const;
@@ -129,6 +134,7 @@ class RuleGroup {
   std::shared_ptr<const GroupOptions> options_;
   std::vector<std::unique_ptr<Rule>> rules_;
   bool should_restore_ = false;
+  std::atomic<bool> cancelled_{false};
   int evaluations_before_restore_ = 0;
 
   // Touched only by the evaluating thread.

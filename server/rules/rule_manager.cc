@@ -92,6 +92,7 @@ void RuleManager::Stop() {
 }
 
 void RuleManager::StartGroup(RunningGroup* rg) {
+  rg->group->set_cancelled(false);
   {
     absl::MutexLock l(&rg->mu);
     rg->stop = false;
@@ -100,6 +101,7 @@ void RuleManager::StartGroup(RunningGroup* rg) {
 }
 
 void RuleManager::StopGroup(RunningGroup* rg) {
+  if (rg->thread.joinable()) rg->group->set_cancelled(true);
   {
     absl::MutexLock l(&rg->mu);
     rg->stop = true;
