@@ -582,6 +582,17 @@ std::string GoSprintf(std::string_view format, const std::vector<Value>& args) {
       out += "%!(NOVERB)";
       break;
     }
+    // Go refuses widths and precisions above 1e6; so do we, which also bounds the
+    // output a rule file can ask for.
+    if (width.size() > 7 || (!width.empty() && std::atoi(width.c_str()) > 1000000)) {
+      out += "%!(BADWIDTH)";
+      width.clear();
+    }
+    if (prec.size() > 7 || (!prec.empty() && std::atoi(prec.c_str()) > 1000000)) {
+      out += "%!(BADPREC)";
+      prec.clear();
+      has_prec = false;
+    }
     char verb = format[i];
     if (verb == '%') {
       out.push_back('%');
@@ -596,7 +607,15 @@ std::string GoSprintf(std::string_view format, const std::vector<Value>& args) {
     auto bad = [&] {
       absl::StrAppend(&out, "%!", std::string(1, verb), "(", GoTypeName(v), "=", Print(v), ")");
     };
-    char buf[512];
+    // snprintf with a format built from the checked flags/width/precision above.
+    auto c_format = [&](const std::string& fmt, auto arg) {
+      int n = std::snprintf(nullptr, 0, fmt.c_str(), arg);
+      if (n <= 0) return;
+      std::string tmp(static_cast<size_t>(n) + 1, '\0');
+      std::snprintf(tmp.data(), tmp.size(), fmt.c_str(), arg);
+      tmp.resize(static_cast<size_t>(n));
+      out += tmp;
+    };
     auto pad = [&](std::string s) {
       // Width for strings and Go-special floats: pad with spaces (left or right).
       size_t w = width.empty() ? 0 : static_cast<size_t>(std::atoi(width.c_str()));
@@ -633,13 +652,11 @@ std::string GoSprintf(std::string_view format, const std::vector<Value>& args) {
       case 'x':
       case 'X':
         if (v.kind == Value::Kind::kInt) {
-          std::snprintf(buf, sizeof(buf), (spec + "ll" + verb).c_str(),
-                        static_cast<long long>(v.i));
-          out += buf;
+          c_format(spec + "ll" + verb, static_cast<long long>(v.i));
         } else if (v.kind == Value::Kind::kString && verb != 'd') {
           std::string hex;
           for (unsigned char ch : v.s) {
-            hex += absl::StrFormat(verb == 'x' ? "%02x" : "%02X", ch);
+            hex += verb == 'x' ? absl::StrFormat("%02x", ch) : absl::StrFormat("%02X", ch);
           }
           pad(hex);
         } else {
@@ -680,8 +697,7 @@ std::string GoSprintf(std::string_view format, const std::vector<Value>& args) {
         if ((verb == 'e' || verb == 'E') && !has_prec) {
           // Go: %e defaults to 6 digits, as C.
         }
-        std::snprintf(buf, sizeof(buf), (spec + (verb == 'F' ? 'f' : verb)).c_str(), d);
-        out += buf;
+        c_format(spec + (verb == 'F' ? 'f' : verb), d);
         break;
       }
       default:
