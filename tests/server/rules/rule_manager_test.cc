@@ -2,11 +2,13 @@
 // evaluation times (EvalAllAt) so nothing depends on wall-clock timing.
 #include "server/rules/rule_manager.h"
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tsdb/db.h"
@@ -400,6 +402,56 @@ TEST_F(RuleManagerTest, ReloadKeepsStateAndBadFileRefused) {
   auto raw = Raw("r");
   ASSERT_EQ(raw.size(), 1u);
   EXPECT_TRUE(IsStaleNaN(raw.begin()->second.back().v));
+}
+
+TEST_F(RuleManagerTest, RenamedRuleMarksOldSeriesStale) {
+  NewManager("groups:\n  - name: g\n    rules:\n      - record: old\n        expr: vector(1)\n");
+  mgr_->EvalAllAt(kT0);
+  ASSERT_TRUE(
+      Load("groups:\n  - name: g\n    rules:\n      - record: new\n        expr: vector(1)\n")
+          .ok());
+  mgr_->EvalAllAt(kT0 + kMin);
+  auto old_series = Raw("old");
+  ASSERT_EQ(old_series.size(), 1u);
+  const auto& samples = old_series.begin()->second;
+  ASSERT_EQ(samples.size(), 2u);
+  EXPECT_EQ(samples[1].t, kT0 + kMin);
+  EXPECT_TRUE(IsStaleNaN(samples[1].v));
+  EXPECT_EQ(Raw("new").size(), 1u);
+}
+
+TEST_F(RuleManagerTest, RunLoopEvaluatesOnTheAlignedGrid) {
+  // A fake clock the evaluation thread reads; it re-checks at least every second.
+  std::atomic<int64_t> now{kT0 + 1234};
+  std::ofstream(dir_ + "/rules.yml") << "groups:\n  - name: g\n    interval: 10s\n    rules:\n"
+                                        "      - record: r\n        expr: vector(1)\n";
+  RuleManager::Options o;
+  o.engine = &engine_;
+  o.queryable = db_.get();
+  o.appendable = db_.get();
+  o.now_ms = [&now] { return now.load(); };
+  mgr_ = std::make_unique<RuleManager>(o);
+  RulesConfig cfg;
+  cfg.files = {dir_ + "/rules.yml"};
+  ASSERT_TRUE(mgr_->Update(cfg).ok());
+  mgr_->Start();
+  GroupStats stats;
+  for (int i = 0; i < 200 && stats.iterations == 0; ++i) {
+    now += 10'000;  // one slot per round: the thread finds a due slot and runs it
+    absl::SleepFor(absl::Milliseconds(50));
+    stats = mgr_->Groups()[0].stats;
+  }
+  mgr_->Stop();
+  ASSERT_GE(stats.iterations, 1u) << "the group never ran";
+  // On the group's grid (interval 10s, its own phase), after the start time.
+  RuleGroupSpec spec;
+  spec.name = "g";
+  spec.file = dir_ + "/rules.yml";
+  auto g = RuleGroup::Create(spec, 10'000, std::make_shared<GroupOptions>(), false);
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(stats.last_eval_timestamp_ms % 10'000, (*g)->EvalTimestamp(kT0) % 10'000);
+  EXPECT_GT(stats.last_eval_timestamp_ms, kT0 + 1234);
+  EXPECT_EQ(Raw("r").size(), 1u);
 }
 
 TEST(RuleGroupTest, EvalTimestampIsAlignedWithStableOffset) {

@@ -94,6 +94,8 @@ TEST(TemplateTest, LabelsAndPrintf) {
   EXPECT_EQ(Expand("{{ index $labels \"job\" }}", 0, ls), "a");
   EXPECT_EQ(Expand("{{ externalURL }}", 0), "http://prom:9090");
   EXPECT_EQ(Expand("{{ humanize \"1500\" }}", 0), "1.5k");
+  EXPECT_EQ(Expand("{{ printf \"%9999999d|%.9999999f\" 1 2.5 }}", 0),
+            "%!(BADWIDTH)1|%!(BADPREC)2.500000");
   EXPECT_EQ(Expand("{{ (printf \"%.0f\" $value) | humanize }}", 2500), "2.5k");
 }
 
