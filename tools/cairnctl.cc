@@ -222,6 +222,32 @@ std::string CheckConfigFile(const std::string& path, std::vector<std::string>* w
   return "";
 }
 
+// promtool check rules: parses and validates a file as the server loads it. Returns
+// false (after printing the problems) when it is invalid.
+bool CheckRuleFile(const std::string& path) {
+  std::printf("Checking %s\n", path.c_str());
+  absl::StatusOr<std::vector<cairn::rules::RuleGroupSpec>> groups =
+      cairn::rules::LoadRuleFile(path);
+  if (!groups.ok()) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "  FAILED:\n%s\n", std::string(groups.status().message()).c_str());
+    return false;
+  }
+  size_t rules = 0;
+  for (const auto& g : *groups) rules += g.rules.size();
+  std::printf("  SUCCESS: %zu rules found\n", rules);
+  return true;
+}
+
+int CheckRules(int argc, char** argv) {
+  if (argc < 4) return Usage();
+  int rc = 0;
+  for (int i = 3; i < argc; ++i) {
+    if (!CheckRuleFile(argv[i])) rc = 1;
+  }
+  return rc;
+}
+
 int CheckConfig(int argc, char** argv) {
   if (argc < 4) return Usage();
   int rc = 0;
@@ -237,28 +263,22 @@ int CheckConfig(int argc, char** argv) {
       rc = 1;
     } else {
       std::printf("  SUCCESS: %zu rule files found\n", rule_files);
+      // As promtool: the rule files the config names are checked too.
+      absl::StatusOr<cairn::config::Config> cfg = cairn::config::LoadConfigFile(argv[i]);
+      absl::StatusOr<std::vector<std::string>> files =
+          cfg.ok() ? cairn::rules::ExpandRuleFileGlobs(
+                         cfg->rule_files, std::filesystem::path(argv[i]).parent_path().string())
+                   : absl::StatusOr<std::vector<std::string>>(cfg.status());
+      if (!files.ok()) {
+        std::fprintf(stderr, "  FAILED: %s\n", std::string(files.status().message()).c_str());
+        rc = 1;
+        continue;
+      }
+      for (const std::string& f : *files) {
+        std::printf("\n");
+        if (!CheckRuleFile(f)) rc = 1;
+      }
     }
-  }
-  return rc;
-}
-
-// promtool check rules: parses and validates each file as the server loads it.
-int CheckRules(int argc, char** argv) {
-  if (argc < 4) return Usage();
-  int rc = 0;
-  for (int i = 3; i < argc; ++i) {
-    std::printf("Checking %s\n", argv[i]);
-    absl::StatusOr<std::vector<cairn::rules::RuleGroupSpec>> groups =
-        cairn::rules::LoadRuleFile(argv[i]);
-    if (!groups.ok()) {
-      std::fflush(stdout);
-      std::fprintf(stderr, "  FAILED:\n%s\n", std::string(groups.status().message()).c_str());
-      rc = 1;
-      continue;
-    }
-    size_t rules = 0;
-    for (const auto& g : *groups) rules += g.rules.size();
-    std::printf("  SUCCESS: %zu rules found\n", rules);
   }
   return rc;
 }
