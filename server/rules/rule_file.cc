@@ -19,6 +19,29 @@
 namespace cairn::rules {
 namespace {
 
+// Go's utf8.ValidString, as model.LabelValue.IsValid.
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
+    for (size_t k = 1; k < n; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 0x2) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    // Overlong encodings, surrogates and values past U+10FFFF are invalid.
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
+      return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
 int LineOf(const YAML::Node& node) { return node.Mark().line >= 0 ? node.Mark().line + 1 : 0; }
 
 // Collects every validation problem of one file, as promtool lists them all.
@@ -221,8 +244,10 @@ class RuleFileParser {
       }
     }
     for (const auto& [k, v] : rule->labels) {
-      if (!IsValidLabelName(k)) err(rule->line, absl::StrCat("invalid label name: ", k));
-      if (k == "__name__") err(rule->line, "invalid label name: __name__ cannot be set by a rule");
+      if (!IsValidLabelName(k) || k == kMetricNameLabel) {
+        err(rule->line, absl::StrCat("invalid label name: ", k));
+      }
+      if (!IsValidUtf8(v)) err(rule->line, absl::StrCat("invalid label value: ", v));
     }
     for (const auto& [k, v] : rule->annotations) {
       if (!IsValidLabelName(k)) err(rule->line, absl::StrCat("invalid annotation name: ", k));

@@ -128,6 +128,12 @@ TEST(RuleFileTest, OtherErrors) {
                   "        annotations: {\"1x\": y}\n"),
               HasSubstr("invalid annotation name: 1x"));
   EXPECT_THAT(Err("groups: [\n"), HasSubstr("r.yml:"));
+  EXPECT_THAT(Err("groups:\n  - name: a\n    rules:\n      - alert: A\n        expr: up\n"
+                  "        labels: {__name__: x}\n"),
+              HasSubstr("r.yml:4: group \"a\", rule 1, \"A\": invalid label name: __name__"));
+  EXPECT_THAT(Err("groups:\n  - name: a\n    rules:\n      - alert: A\n        expr: up\n"
+                  "        labels: {x: \"a\xff\"}\n"),
+              HasSubstr("invalid label value: "));
   EXPECT_THAT(Err("groups:\n  - name: a\n    limit: many\n"),
               HasSubstr("r.yml:3: field limit: cannot unmarshal \"many\" into int"));
 }
