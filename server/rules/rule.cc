@@ -39,6 +39,11 @@ std::string_view RuleHealthName(RuleHealth h) {
 
 namespace {
 
+void SortByLabels(std::vector<AlertSnapshot>* alerts) {
+  std::sort(alerts->begin(), alerts->end(),
+            [](const AlertSnapshot& a, const AlertSnapshot& b) { return a.labels < b.labels; });
+}
+
 Labels ToLabels(const std::vector<std::pair<std::string, std::string>>& pairs) {
   return Labels::FromPairs(pairs);
 }
@@ -143,7 +148,8 @@ absl::StatusOr<std::vector<promql::VectorSample>> Rule::EvalAlerting(const EvalC
   if (!res.ok()) return res.status();
   static const Labels kNoLabels;
   // New alerts from this evaluation, keyed by their labels.
-  std::map<Labels, Alert> alerts;
+  absl::flat_hash_map<Labels, Alert> alerts;
+  alerts.reserve(res->size());
   LabelsBuilder b;
   for (const promql::VectorSample& smpl : *res) {
     TemplateData data;
@@ -192,6 +198,7 @@ absl::StatusOr<std::vector<promql::VectorSample>> Rule::EvalAlerting(const EvalC
   int64_t num_active_pending = 0;
   for (auto it = active_.begin(); it != active_.end();) {
     Alert& a = it->second;
+    // flat_hash_map::erase(it) returns void: advance before erasing.
     if (alerts.find(it->first) == alerts.end()) {
       bool keep_firing = false;
       if (a.s.state == AlertState::kFiring && keep_firing_for_ms_ > 0) {
@@ -207,7 +214,7 @@ absl::StatusOr<std::vector<promql::VectorSample>> Rule::EvalAlerting(const EvalC
         a.s.resolved_at_ms = ts_ms;
       }
       if (remove) {
-        it = active_.erase(it);
+        active_.erase(it++);
         continue;
       }
       if (!keep_firing) {
@@ -340,7 +347,7 @@ void Rule::set_restored(bool restored) {
 
 void Rule::CopyStateFrom(const Rule& from) {
   if (!is_alert_ || !from.is_alert_ || &from == this) return;
-  std::map<Labels, Alert> copy;
+  absl::flat_hash_map<Labels, Alert> copy;
   {
     absl::MutexLock lock(&from.mu_);
     copy = from.active_;
@@ -377,6 +384,7 @@ RuleSnapshot Rule::Snapshot() const {
     if (a.s.resolved_at_ms == 0) s.alerts.push_back(a.s);
     if (a.s.state > s.state) s.state = a.s.state;
   }
+  SortByLabels(&s.alerts);
   return s;
 }
 
@@ -386,6 +394,7 @@ std::vector<AlertSnapshot> Rule::ActiveAlerts() const {
   for (const auto& [k, a] : active_) {
     if (a.s.resolved_at_ms == 0) out.push_back(a.s);
   }
+  SortByLabels(&out);
   return out;
 }
 

@@ -159,7 +159,8 @@ void RuleGroup::EvalRule(size_t i, int64_t ts_ms) {
   }
 
   std::unique_ptr<storage::Appender> app = options_->appendable->NewAppender();
-  std::map<std::string, Labels> returned;
+  absl::flat_hash_set<Labels> returned;
+  returned.reserve(vec->size());
   absl::Status first_error;
   for (const promql::VectorSample& s : *vec) {
     absl::StatusOr<storage::SeriesRef> ref = app->Append(0, s.labels, s.t, s.v);
@@ -169,10 +170,10 @@ void RuleGroup::EvalRule(size_t i, int64_t ts_ms) {
       if (first_error.ok()) first_error = ref.status();
       continue;
     }
-    returned.emplace(s.labels.encoded(), s.labels);
+    returned.insert(s.labels);
   }
-  for (const auto& [key, lset] : series_in_previous_eval_[i]) {
-    if (returned.count(key) != 0) continue;
+  for (const Labels& lset : series_in_previous_eval_[i]) {
+    if (returned.contains(lset)) continue;
     // No longer produced: mark stale. Refusals are expected when another rule now
     // writes the series, and are not errors.
     (void)app->Append(0, lset, ts_ms, StaleNaN());
@@ -242,7 +243,7 @@ void RuleGroup::CopyStateFrom(RuleGroup& old) {
   stale_series_ = old.stale_series_;
   for (const auto& [identity, unmatched] : by_identity) {
     for (size_t from : unmatched) {
-      for (const auto& [key, l] : old.series_in_previous_eval_[from]) stale_series_.push_back(l);
+      for (const Labels& l : old.series_in_previous_eval_[from]) stale_series_.push_back(l);
     }
   }
 }
@@ -250,7 +251,7 @@ void RuleGroup::CopyStateFrom(RuleGroup& old) {
 void RuleGroup::MarkAllStale(int64_t ts_ms) {
   std::vector<Labels> all = stale_series_;
   for (const auto& prev : series_in_previous_eval_) {
-    for (const auto& [key, l] : prev) all.push_back(l);
+    for (const Labels& l : prev) all.push_back(l);
   }
   AppendStale(all, ts_ms);
   for (auto& prev : series_in_previous_eval_) prev.clear();

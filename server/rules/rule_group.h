@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "server/notifier/alert.h"
@@ -139,7 +140,7 @@ class RuleGroup {
 
   // Touched only by the evaluating thread.
   // Per rule: the series written by its last successful evaluation.
-  std::vector<std::map<std::string, Labels>> series_in_previous_eval_;
+  std::vector<absl::flat_hash_set<Labels>> series_in_previous_eval_;
   std::vector<Labels> stale_series_;  // from rules removed by a reload
 
   mutable absl::Mutex mu_;
