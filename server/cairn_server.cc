@@ -2,11 +2,16 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "server/api_util.h"
 #include "server/notifier_metrics.h"
+#include "server/rule_metrics.h"
+#include "server/rules/rule_file.h"
 #include "tsdb/storage/append_error.h"
 #include "tsdb/util/absl_compat.h"
 
@@ -67,12 +72,29 @@ absl::Status CairnServer::Start() {
   notifier_opts.queue_capacity = static_cast<size_t>(flags_.alertmanager_queue_capacity);
   notifier_ = std::make_unique<notifier::AlertmanagerNotifier>(notifier_opts);
   alertmanagers_api_ = std::make_unique<AlertmanagersApi>(notifier_.get());
+  rules::RuleManager::Options rule_opts;
+  rule_opts.engine = engine_.get();
+  rule_opts.queryable = db_.get();
+  rule_opts.appendable = db_.get();
+  rule_opts.sender = alert_sender_ != nullptr ? alert_sender_ : notifier_.get();
+  {
+    // Prometheus' default --web.external-url: http://<hostname>:<listen port>.
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "localhost");
+    const std::string& listen = flags_.web_listen_address;
+    rule_opts.external_url =
+        absl::StrCat("http://", host, ":", listen.substr(listen.rfind(':') + 1));
+  }
+  rule_manager_ = std::make_unique<rules::RuleManager>(rule_opts);
+  rules_api_ = std::make_unique<RulesApi>(rule_manager_.get());
   RegisterMetrics();
+  RegisterRuleMetrics(&metrics_, rule_manager_.get());
   RegisterRoutes();
   if (absl::Status s = http_->Start(); !s.ok()) return s;
   std::fprintf(stderr, "cairn: listening on %s (port %d)\n", flags_.web_listen_address.c_str(),
                http_->port());
   if (absl::Status s = ReloadConfig(); !s.ok()) return s;
+  rule_manager_->Start();
   ingest_service_ = std::make_unique<IngestService>(
       db_.get(), write_limits_,
       [this](const RemoteWriteResult& r, const absl::Status&) { CountWrite("grpc", r); });
@@ -87,6 +109,8 @@ absl::Status CairnServer::Start() {
 
 void CairnServer::Stop() {
   if (scrape_manager_ != nullptr) scrape_manager_->Stop();
+  // Rule evaluations append to the DB: they stop before it closes.
+  if (rule_manager_ != nullptr) rule_manager_->Stop();
   if (notifier_ != nullptr) notifier_->Stop();
   if (grpc_ != nullptr) {
     grpc_->Shutdown();
@@ -195,6 +219,7 @@ void CairnServer::RegisterRoutes() {
   targets_api_->Register(http_.get());
   admin_api_->Register(http_.get());
   alertmanagers_api_->Register(http_.get());
+  rules_api_->Register(http_.get());
 }
 
 absl::StatusOr<config::Config> CairnServer::LoadConfig() const {
@@ -212,12 +237,36 @@ absl::Status CairnServer::ReloadConfig() {
                  flags_.config_file.c_str(), std::string(cfg.status().message()).c_str());
     return cfg.status();
   }
+  if (absl::Status s = ApplyRuleConfig(*cfg); !s.ok()) {
+    reload_successful_->Set({}, 0);
+    std::fprintf(stderr, "cairn: error loading rules (--config.file=%s): %s\n",
+                 flags_.config_file.c_str(), std::string(s.message()).c_str());
+    return s;
+  }
   notifier_->ApplyConfig(*cfg);
   scrape_manager_->ApplyConfig(*cfg);
   reload_successful_->Set({}, 1);
   reload_success_time_->Set({}, absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
   std::fprintf(stderr, "cairn: loaded config %s (%zu scrape configs)\n", cfg->source.c_str(),
                cfg->scrape_configs.size());
+  return absl::OkStatus();
+}
+
+absl::Status CairnServer::ApplyRuleConfig(const config::Config& cfg) {
+  // Relative rule_files patterns are relative to the config file, as in Prometheus.
+  std::string dir;
+  if (!flags_.config_file.empty()) {
+    dir = std::filesystem::path(flags_.config_file).parent_path().string();
+  }
+  absl::StatusOr<std::vector<std::string>> files = rules::ExpandRuleFileGlobs(cfg.rule_files, dir);
+  if (!files.ok()) return files.status();
+  rules::RulesConfig rc;
+  rc.files = std::move(*files);
+  rc.evaluation_interval_ms = absl::ToInt64Milliseconds(cfg.global.evaluation_interval);
+  rc.external_labels = cfg.global.external_labels;
+  if (absl::Status s = rule_manager_->Update(rc); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("loading rule files: ", s.message()));
+  }
   return absl::OkStatus();
 }
 

@@ -21,6 +21,7 @@
 #include "server/api_alertmanagers.h"
 #include "server/api_metadata.h"
 #include "server/api_query.h"
+#include "server/api_rules.h"
 #include "server/api_status.h"
 #include "server/api_targets.h"
 #include "server/config/config.h"
@@ -31,6 +32,7 @@
 #include "server/notifier/alert.h"
 #include "server/notifier/alertmanager_notifier.h"
 #include "server/remote_write.h"
+#include "server/rules/rule_manager.h"
 #include "server/scrape/scrape_manager.h"
 #include "server/web_ui.h"
 #include "tsdb/db.h"
@@ -56,6 +58,11 @@ class CairnServer {
   // Where the rule manager sends its alerts (the Alertmanager notifier). Valid from
   // Start() until the server is destroyed; sends after Stop() are dropped.
   notifier::AlertSender* alert_sender() const { return notifier_.get(); }
+  rules::RuleManager* rule_manager() const { return rule_manager_.get(); }
+
+  // Where firing alerts go; null (the default) evaluates alerts without delivering
+  // them. REQUIRES: called before Start(); `sender` outlives the server.
+  void set_alert_sender(notifier::AlertSender* sender) { alert_sender_ = sender; }
 
  private:
   void RegisterRoutes();
@@ -63,6 +70,8 @@ class CairnServer {
   void HandleRemoteWrite(const HttpRequest& req, HttpResponse* resp);
   void CountWrite(std::string_view source, const RemoteWriteResult& result);
   absl::StatusOr<config::Config> LoadConfig() const;
+  // Loads the config's rule files into the rule manager; an error leaves it as is.
+  absl::Status ApplyRuleConfig(const config::Config& cfg);
   void HandleReload(const HttpRequest& req, HttpResponse* resp);
 
   const ServerFlags flags_;
@@ -81,6 +90,9 @@ class CairnServer {
   std::unique_ptr<AdminApi> admin_api_;
   std::unique_ptr<notifier::AlertmanagerNotifier> notifier_;
   std::unique_ptr<AlertmanagersApi> alertmanagers_api_;
+  notifier::AlertSender* alert_sender_ = nullptr;  // borrowed; may be null
+  std::unique_ptr<rules::RuleManager> rule_manager_;
+  std::unique_ptr<RulesApi> rules_api_;
   absl::Mutex reload_mu_;  // one reload at a time
   MetricsRegistry metrics_;
   RemoteWriteLimits write_limits_;

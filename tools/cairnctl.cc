@@ -21,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
 #include "server/config/config.h"
+#include "server/rules/rule_file.h"
 #include "tools/import_command.h"
 #include "tools/loadgen.h"
 #include "tools/query_command.h"
@@ -44,6 +45,8 @@ int Usage() {
       "  inspect wal DIR   summary of a WAL directory (records, series, samples)\n"
       "  inspect blocks DIR  verify a block, or every block of a data dir, naming any damage\n"
       "  check config FILE...  validate Prometheus config files without starting;\n"
+      "           exit code 1 when any is invalid\n"
+      "  check rules FILE...   validate Prometheus rule files (as promtool check rules);\n"
       "           exit code 1 when any is invalid\n"
       "  query [--url=http://127.0.0.1:9090] [--format=table|json] [--time=T] EXPR\n"
       "  query range --start=T --end=T --step=S [--url=..] [--format=..] EXPR\n"
@@ -219,6 +222,32 @@ std::string CheckConfigFile(const std::string& path, std::vector<std::string>* w
   return "";
 }
 
+// promtool check rules: parses and validates a file as the server loads it. Returns
+// false (after printing the problems) when it is invalid.
+bool CheckRuleFile(const std::string& path) {
+  std::printf("Checking %s\n", path.c_str());
+  absl::StatusOr<std::vector<cairn::rules::RuleGroupSpec>> groups =
+      cairn::rules::LoadRuleFile(path);
+  if (!groups.ok()) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "  FAILED:\n%s\n", std::string(groups.status().message()).c_str());
+    return false;
+  }
+  size_t rules = 0;
+  for (const auto& g : *groups) rules += g.rules.size();
+  std::printf("  SUCCESS: %zu rules found\n", rules);
+  return true;
+}
+
+int CheckRules(int argc, char** argv) {
+  if (argc < 4) return Usage();
+  int rc = 0;
+  for (int i = 3; i < argc; ++i) {
+    if (!CheckRuleFile(argv[i])) rc = 1;
+  }
+  return rc;
+}
+
 int CheckConfig(int argc, char** argv) {
   if (argc < 4) return Usage();
   int rc = 0;
@@ -234,6 +263,21 @@ int CheckConfig(int argc, char** argv) {
       rc = 1;
     } else {
       std::printf("  SUCCESS: %zu rule files found\n", rule_files);
+      // As promtool: the rule files the config names are checked too.
+      absl::StatusOr<cairn::config::Config> cfg = cairn::config::LoadConfigFile(argv[i]);
+      absl::StatusOr<std::vector<std::string>> files =
+          cfg.ok() ? cairn::rules::ExpandRuleFileGlobs(
+                         cfg->rule_files, std::filesystem::path(argv[i]).parent_path().string())
+                   : absl::StatusOr<std::vector<std::string>>(cfg.status());
+      if (!files.ok()) {
+        std::fprintf(stderr, "  FAILED: %s\n", std::string(files.status().message()).c_str());
+        rc = 1;
+        continue;
+      }
+      for (const std::string& f : *files) {
+        std::printf("\n");
+        if (!CheckRuleFile(f)) rc = 1;
+      }
     }
   }
   return rc;
@@ -254,6 +298,9 @@ int main(int argc, char** argv) {
   if (cmd == "import") return cairn::tools::ImportCommand(argc, argv, 2);
   if (cmd == "check" && argc >= 3 && std::string_view(argv[2]) == "config") {
     return CheckConfig(argc, argv);
+  }
+  if (cmd == "check" && argc >= 3 && std::string_view(argv[2]) == "rules") {
+    return CheckRules(argc, argv);
   }
   if (cmd == "inspect" && argc == 4 && std::string_view(argv[2]) == "wal")
     return InspectWal(argv[3]);
