@@ -26,6 +26,7 @@
 #include "server/http_server.h"
 #include "server/metrics_registry.h"
 #include "server/remote_write.h"
+#include "server/web_security.h"
 #include "server/web_ui.h"
 #include "server/scrape/scrape_manager.h"
 #include "tsdb/db.h"
@@ -58,6 +59,7 @@ class CairnServer {
   void HandleReload(const HttpRequest& req, HttpResponse* resp);
 
   const ServerFlags flags_;
+  std::unique_ptr<WebSecurity> web_security_;  // null without --web.config.file
   std::unique_ptr<DB> db_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<IngestService> ingest_service_;
