@@ -2,7 +2,11 @@
 // reload, checked with libcurl against certificates made by `openssl`.
 #include "server/web_security.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "gtest/gtest.h"
 #include "server/basic_auth.h"
@@ -73,7 +77,7 @@ class WebSecurityTest : public ::testing::Test {
 
   // Writes web.yml into the certificate folder (so relative paths are exercised)
   // and starts a server with one route.
-  void Start(const std::string& web_yml) {
+  void Start(const std::string& web_yml, int read_timeout_seconds = 60) {
     WriteFile(certs_.path("web.yml"), web_yml);
     absl::StatusOr<std::unique_ptr<WebSecurity>> ws = WebSecurity::Load(certs_.path("web.yml"));
     ASSERT_TRUE(ws.ok()) << ws.status();
@@ -81,6 +85,7 @@ class WebSecurityTest : public ::testing::Test {
     HttpServer::Options o;
     o.listen_address = "127.0.0.1:0";
     o.threads = 2;
+    o.read_timeout_seconds = read_timeout_seconds;
     server_ = std::make_unique<HttpServer>(o);
     server_->Route("/ok", [](const HttpRequest&, HttpResponse* resp) { resp->body = "fine\n"; });
     server_->Route("/-/healthy",
@@ -229,6 +234,28 @@ TEST_F(WebSecurityTest, ReloadAppliesToNewConnections) {
   WriteFile(certs_.path("web.yml"), kTls);
   ASSERT_TRUE(security_->Reload().ok());
   EXPECT_EQ(Fetch(Url("https", "/ok"), {.ca = certs_.path("ca.crt")}).body, "fine\n");
+}
+
+// A client that connects and stalls, before or inside the TLS handshake, is
+// disconnected by the read timeout (no slot held forever).
+TEST_F(WebSecurityTest, StalledHandshakeIsClosedByTheReadTimeout) {
+  Start(kTls, /*read_timeout_seconds=*/1);
+  for (const std::string& first_bytes : {std::string(), std::string("\x16\x03\x01", 3)}) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(server_->port()));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    timeval tv{.tv_sec = 60, .tv_usec = 0};  // only bounds a broken server; never expected
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (!first_bytes.empty()) {
+      ASSERT_EQ(write(fd, first_bytes.data(), first_bytes.size()), (ssize_t)first_bytes.size());
+    }
+    char buf[64];
+    EXPECT_EQ(read(fd, buf, sizeof(buf)), 0) << "the server did not close the connection";
+    close(fd);
+  }
 }
 
 TEST_F(WebSecurityTest, MissingCertificateFileFailsAtLoad) {
