@@ -138,15 +138,17 @@ class SessionBase {
 
 struct HttpServer::Impl {
   explicit Impl(int threads) : ioc(threads) {}
+  // First, so they outlive every member below: handlers still queued in `ioc` or
+  // `auth_pool` when those are destroyed own sessions, whose destructors count down.
+  std::atomic<size_t> connections{0};
+  std::atomic<size_t> in_flight{0};
+  std::atomic<bool> stopping{false};
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
   // bcrypt runs here, one check at a time, so a wrong-password flood neither blocks
   // the I/O threads nor takes more than one core (basic_auth.h).
   net::thread_pool auth_pool{1};
-  std::atomic<size_t> connections{0};
-  std::atomic<size_t> in_flight{0};
-  std::atomic<bool> stopping{false};
   absl::Mutex mu;
   std::set<std::weak_ptr<SessionBase>, std::owner_less<std::weak_ptr<SessionBase>>> sessions
       ABSL_GUARDED_BY(mu);

@@ -32,6 +32,7 @@ struct CurlOptions {
   std::string ca;         // CA file; "" verifies against the system store
   std::string cert, key;  // client certificate
   std::string userpwd;    // "user:password"
+  std::string post_body;  // non-empty: POST it
 };
 
 size_t Append(char* data, size_t size, size_t n, void* out) {
@@ -52,6 +53,10 @@ CurlReply Fetch(CURL* curl, const std::string& url, const CurlOptions& o) {
   curl_easy_setopt(curl, CURLOPT_SSLCERT, o.cert.empty() ? nullptr : o.cert.c_str());
   curl_easy_setopt(curl, CURLOPT_SSLKEY, o.key.empty() ? nullptr : o.key.c_str());
   curl_easy_setopt(curl, CURLOPT_USERPWD, o.userpwd.empty() ? nullptr : o.userpwd.c_str());
+  if (!o.post_body.empty()) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, o.post_body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(o.post_body.size()));
+  }
   r.code = curl_easy_perform(curl);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
   return r;
@@ -77,7 +82,8 @@ class WebSecurityTest : public ::testing::Test {
 
   // Writes web.yml into the certificate folder (so relative paths are exercised)
   // and starts a server with one route.
-  void Start(const std::string& web_yml, int read_timeout_seconds = 60) {
+  void Start(const std::string& web_yml, int read_timeout_seconds = 60,
+             size_t max_body_bytes = 32 << 20) {
     WriteFile(certs_.path("web.yml"), web_yml);
     absl::StatusOr<std::unique_ptr<WebSecurity>> ws = WebSecurity::Load(certs_.path("web.yml"));
     ASSERT_TRUE(ws.ok()) << ws.status();
@@ -86,6 +92,7 @@ class WebSecurityTest : public ::testing::Test {
     o.listen_address = "127.0.0.1:0";
     o.threads = 2;
     o.read_timeout_seconds = read_timeout_seconds;
+    o.max_body_bytes = max_body_bytes;
     server_ = std::make_unique<HttpServer>(o);
     server_->Route("/ok", [](const HttpRequest&, HttpResponse* resp) { resp->body = "fine\n"; });
     server_->Route("/-/healthy",
@@ -234,6 +241,16 @@ TEST_F(WebSecurityTest, ReloadAppliesToNewConnections) {
   WriteFile(certs_.path("web.yml"), kTls);
   ASSERT_TRUE(security_->Reload().ok());
   EXPECT_EQ(Fetch(Url("https", "/ok"), {.ca = certs_.path("ca.crt")}).body, "fine\n");
+}
+
+TEST_F(WebSecurityTest, BodyLimitHoldsUnderTls) {
+  Start(kTls, 60, /*max_body_bytes=*/1024);
+  CurlReply small = Fetch(Url("https", "/ok"), {.ca = certs_.path("ca.crt"), .post_body = "x"});
+  EXPECT_EQ(small.status, 200);
+  CurlReply big = Fetch(Url("https", "/ok"),
+                        {.ca = certs_.path("ca.crt"), .post_body = std::string(4096, 'x')});
+  EXPECT_EQ(big.status, 413);
+  EXPECT_NE(big.body.find("request body larger than 1024 bytes"), std::string::npos) << big.body;
 }
 
 // A client that connects and stalls, before or inside the TLS handshake, is
