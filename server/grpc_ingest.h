@@ -44,7 +44,7 @@ class IngestService final : public cairn::v1::Ingest::Service {
 
   // Basic auth from the web config; null (default): none. `security` must outlive
   // the service. REQUIRES: before the server starts.
-  void SetSecurity(const WebSecurity* security) { security_ = security; }
+  void SetSecurity(WebSecurity* security) { security_ = security; }
 
   grpc::Status Write(grpc::ServerContext* ctx, const prometheus::WriteRequest* req,
                      cairn::v1::WriteResponse* resp) override;
@@ -59,7 +59,7 @@ class IngestService final : public cairn::v1::Ingest::Service {
   storage::Appendable* db_;
   RemoteWriteLimits limits_;
   Observer observer_;
-  const WebSecurity* security_ = nullptr;
+  WebSecurity* security_ = nullptr;
 };
 
 // Converts an absl::Status to a grpc::Status with the same code and message.

@@ -500,7 +500,7 @@ void StartSession(tcp::socket socket, HttpServer* server, HttpServer::Impl* impl
 }
 
 void Accept(HttpServer* server, HttpServer::Impl* impl, const HttpServer::Options* options,
-            const HttpServer::Observer* observer, const WebSecurity* security) {
+            const HttpServer::Observer* observer, WebSecurity* security) {
   impl->acceptor.async_accept(
       net::make_strand(impl->ioc),
       [server, impl, options, observer, security](beast::error_code ec, tcp::socket socket) {

@@ -90,7 +90,7 @@ class HttpServer {
   void SetObserver(Observer observer) { observer_ = std::move(observer); }
   // TLS and authentication from --web.config.file; null (the default) serves plain,
   // open HTTP. `security` must outlive the server. REQUIRES: before Start().
-  void SetSecurity(const WebSecurity* security) { security_ = security; }
+  void SetSecurity(WebSecurity* security) { security_ = security; }
 
   // Binds and starts serving; fails with the address in the message.
   absl::Status Start();
@@ -107,7 +107,7 @@ class HttpServer {
   Options options_;
   std::map<std::string, std::pair<Handler, bool>, std::greater<>> routes_;
   Observer observer_;
-  const WebSecurity* security_ = nullptr;
+  WebSecurity* security_ = nullptr;
   std::unique_ptr<Impl> impl_;
   int port_ = 0;
 };

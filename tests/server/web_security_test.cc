@@ -85,7 +85,8 @@ class WebSecurityTest : public ::testing::Test {
   void Start(const std::string& web_yml, int read_timeout_seconds = 60,
              size_t max_body_bytes = 32 << 20) {
     WriteFile(certs_.path("web.yml"), web_yml);
-    absl::StatusOr<std::unique_ptr<WebSecurity>> ws = WebSecurity::Load(certs_.path("web.yml"));
+    absl::StatusOr<std::unique_ptr<WebSecurity>> ws =
+        WebSecurity::Load(certs_.path("web.yml"), check_interval_);
     ASSERT_TRUE(ws.ok()) << ws.status();
     security_ = std::move(*ws);
     HttpServer::Options o;
@@ -105,6 +106,8 @@ class WebSecurityTest : public ::testing::Test {
   }
 
   TestCerts certs_;
+  // Automatic change checks off unless a test turns them on (zero: every connection).
+  absl::Duration check_interval_ = -absl::Seconds(1);
   std::unique_ptr<WebSecurity> security_;
   std::unique_ptr<HttpServer> server_;
 };
@@ -251,6 +254,36 @@ TEST_F(WebSecurityTest, BodyLimitHoldsUnderTls) {
                         {.ca = certs_.path("ca.crt"), .post_body = std::string(4096, 'x')});
   EXPECT_EQ(big.status, 413);
   EXPECT_NE(big.body.find("request body larger than 1024 bytes"), std::string::npos) << big.body;
+}
+
+// Like Prometheus, which re-reads the file per connection: an edited web config or a
+// rotated certificate applies to new connections without a signal.
+TEST_F(WebSecurityTest, ChangedFilesApplyToNewConnections) {
+  std::string hash = ExternalBcrypt("pw");
+  if (hash.empty()) GTEST_SKIP() << "neither htpasswd nor python3 crypt available";
+  check_interval_ = absl::ZeroDuration();
+  Start(kTls);
+  const CurlOptions ca{.ca = certs_.path("ca.crt")};
+  EXPECT_EQ(Fetch(Url("https", "/ok"), ca).status, 200);
+  // Users added: new connections need credentials.
+  WriteFile(certs_.path("web.yml"),
+            std::string(kTls) + "basic_auth_users:\n  alice: " + hash + "\n");
+  EXPECT_EQ(Fetch(Url("https", "/ok"), ca).status, 401);
+  // A broken edit keeps the running config.
+  WriteFile(certs_.path("web.yml"), std::string(kTls) + "basic_auth_users: [\n");
+  EXPECT_EQ(Fetch(Url("https", "/ok"), ca).status, 401);
+  EXPECT_EQ(Fetch(Url("https", "/ok"), ca).status, 401);
+  // Certificate rotation: the rogue self-signed certificate (CN=rogue, no SAN for
+  // localhost) replaces the server's; a client trusting the old CA now fails.
+  WriteFile(certs_.path("web.yml"), kTls);
+  EXPECT_EQ(Fetch(Url("https", "/ok"), ca).status, 200);
+  std::filesystem::copy_file(certs_.path("rogue.crt"), certs_.path("server.crt"),
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(certs_.path("rogue.key"), certs_.path("server.key"),
+                             std::filesystem::copy_options::overwrite_existing);
+  CurlReply r = Fetch(Url("https", "/ok"), ca);
+  EXPECT_NE(r.code, CURLE_OK);
+  EXPECT_EQ(r.code, CURLE_PEER_FAILED_VERIFICATION) << curl_easy_strerror(r.code);
 }
 
 // A client that connects and stalls, before or inside the TLS handshake, is
