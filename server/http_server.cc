@@ -238,7 +238,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void RefusePlainHttp() {
-    net::async_write(Socket(), net::buffer(kPlainHttpToTls.data(), kPlainHttpToTls.size()),
+    // Through the tcp_stream, so the timeout set in DetectTls bounds the write too.
+    net::async_write(Lowest(), net::buffer(kPlainHttpToTls.data(), kPlainHttpToTls.size()),
                      [self = this->shared_from_this()](beast::error_code, size_t) {
                        beast::error_code ec;
                        self->Socket().shutdown(tcp::socket::shutdown_send, ec);
