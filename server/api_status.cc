@@ -69,6 +69,7 @@ void StatusApi::Flags(const HttpRequest&, HttpResponse* resp) const {
       {"storage.tsdb.retention.time", flags_.retention_time},
       {"storage.tsdb.retention.size", flags_.retention_size},
       {"web.listen-address", flags_.web_listen_address},
+      {"web.config.file", flags_.web_config_file},
       {"grpc.listen-address", flags_.grpc_listen_address},
       {"query.lookback-delta", flags_.lookback_delta},
       {"query.timeout", flags_.query_timeout},

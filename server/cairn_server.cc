@@ -29,6 +29,14 @@ absl::Status CairnServer::Start() {
                           absl::StrCat("loading config: ", cfg.status().message()));
     }
   }
+  if (!flags_.web_config_file.empty()) {
+    absl::StatusOr<std::unique_ptr<WebSecurity>> ws = WebSecurity::Load(flags_.web_config_file);
+    if (!ws.ok()) {
+      return absl::Status(ws.status().code(),
+                          absl::StrCat("loading web config: ", ws.status().message()));
+    }
+    web_security_ = std::move(*ws);
+  }
   DbOptions db_opts;
   absl::StatusOr<int64_t> retention = ParsePrometheusDuration(flags_.retention_time);
   if (!retention.ok()) return retention.status();
@@ -51,6 +59,7 @@ absl::Status CairnServer::Start() {
   HttpServer::Options http_opts;
   http_opts.listen_address = flags_.web_listen_address;
   http_ = std::make_unique<HttpServer>(http_opts);
+  http_->SetSecurity(web_security_.get());
   metadata_api_ = std::make_unique<MetadataApi>(db_.get());
   promql::EngineOptions engine_opts;
   absl::StatusOr<int64_t> lookback = ParsePrometheusDuration(flags_.lookback_delta);
@@ -98,8 +107,12 @@ absl::Status CairnServer::Start() {
   ingest_service_ = std::make_unique<IngestService>(
       db_.get(), write_limits_,
       [this](const RemoteWriteResult& r, const absl::Status&) { CountWrite("grpc", r); });
+  ingest_service_->SetSecurity(web_security_.get());
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> grpc_creds = MakeGrpcServerCredentials(
+      web_security_ != nullptr ? &web_security_->Current()->config : nullptr);
+  if (!grpc_creds.ok()) return grpc_creds.status();
   absl::StatusOr<std::unique_ptr<grpc::Server>> grpc =
-      StartGrpcServer(flags_.grpc_listen_address, ingest_service_.get(), &grpc_port_);
+      StartGrpcServer(flags_.grpc_listen_address, ingest_service_.get(), &grpc_port_, *grpc_creds);
   if (!grpc.ok()) return grpc.status();
   grpc_ = std::move(*grpc);
   std::fprintf(stderr, "cairn: gRPC listening on %s (port %d)\n",
@@ -230,6 +243,14 @@ absl::StatusOr<config::Config> CairnServer::LoadConfig() const {
 
 absl::Status CairnServer::ReloadConfig() {
   absl::MutexLock lock(&reload_mu_);
+  // The web config reloads beside the main one but on its own: a bad web config keeps
+  // the running one (new HTTP connections use the new one; gRPC keeps its start-up TLS).
+  if (web_security_ != nullptr) {
+    if (absl::Status s = web_security_->Reload(); !s.ok()) {
+      std::fprintf(stderr, "cairn: error reloading web config (kept the running one): %s\n",
+                   std::string(s.message()).c_str());
+    }
+  }
   absl::StatusOr<config::Config> cfg = LoadConfig();
   if (!cfg.ok()) {
     reload_successful_->Set({}, 0);

@@ -34,6 +34,7 @@
 #include "server/remote_write.h"
 #include "server/rules/rule_manager.h"
 #include "server/scrape/scrape_manager.h"
+#include "server/web_security.h"
 #include "server/web_ui.h"
 #include "tsdb/db.h"
 
@@ -75,6 +76,7 @@ class CairnServer {
   void HandleReload(const HttpRequest& req, HttpResponse* resp);
 
   const ServerFlags flags_;
+  std::unique_ptr<WebSecurity> web_security_;  // null without --web.config.file
   std::unique_ptr<DB> db_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<IngestService> ingest_service_;

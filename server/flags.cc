@@ -63,6 +63,14 @@ const std::vector<FlagSpec>& Specs() {
          f->web_listen_address = v;
          return absl::OkStatus();
        }},
+      {"web.config.file",
+       "[EXPERIMENTAL] Path to configuration file that can enable TLS or authentication "
+       "(HTTP and gRPC; docs/security.md).",
+       false,
+       [](ServerFlags* f, std::string_view v) {
+         f->web_config_file = v;
+         return absl::OkStatus();
+       }},
       {"grpc.listen-address", "Address to listen on for gRPC ingestion.", false,
        [](ServerFlags* f, std::string_view v) {
          f->grpc_listen_address = v;

@@ -18,6 +18,7 @@ struct ServerFlags {
   std::string retention_time = "15d";
   std::string retention_size = "0";  // 0: no size bound
   std::string web_listen_address = "0.0.0.0:9090";
+  std::string web_config_file;  // empty: plain HTTP/gRPC, no authentication
   std::string grpc_listen_address = "0.0.0.0:9095";
   std::string lookback_delta = "5m";
   std::string query_timeout = "2m";

@@ -2,7 +2,13 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/str_cat.h"
+#include "server/web_security.h"
 
 namespace cairn::server {
 
@@ -25,14 +31,32 @@ grpc::Status IngestService::Ingest(const prometheus::WriteRequest& req,
   return ToGrpcStatus(s);
 }
 
-grpc::Status IngestService::Write(grpc::ServerContext*, const prometheus::WriteRequest* req,
+grpc::Status IngestService::Authenticate(const grpc::ServerContext* ctx) const {
+  if (security_ == nullptr) return grpc::Status::OK;
+  std::shared_ptr<const WebSecurity::State> state = security_->Current();
+  if (state == nullptr || state->auth == nullptr) return grpc::Status::OK;
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("authorization");
+  if (it != md.end() &&
+      state->auth->Check(std::string_view(it->second.data(), it->second.size()))) {
+    return grpc::Status::OK;
+  }
+  // Never echo the credentials.
+  return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                      "basic authentication required: send valid credentials in the "
+                      "\"authorization\" metadata (\"Basic <base64 user:password>\")");
+}
+
+grpc::Status IngestService::Write(grpc::ServerContext* ctx, const prometheus::WriteRequest* req,
                                   cairn::v1::WriteResponse* resp) {
+  if (grpc::Status s = Authenticate(ctx); !s.ok()) return s;
   return Ingest(*req, resp);
 }
 
-grpc::Status IngestService::WriteStream(grpc::ServerContext*,
+grpc::Status IngestService::WriteStream(grpc::ServerContext* ctx,
                                         grpc::ServerReader<prometheus::WriteRequest>* reader,
                                         cairn::v1::WriteResponse* resp) {
+  if (grpc::Status s = Authenticate(ctx); !s.ok()) return s;
   prometheus::WriteRequest req;
   while (reader->Read(&req)) {
     grpc::Status s = Ingest(req, resp);
@@ -42,10 +66,62 @@ grpc::Status IngestService::WriteStream(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(const std::string& address,
-                                                              IngestService* service, int* port) {
+namespace {
+
+absl::Status ReadPem(std::string_view field, const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("tls_server_config ", std::string(field), " ", path,
+                                            ": ", std::strerror(errno)));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return absl::OkStatus();
+}
+
+grpc_ssl_client_certificate_request_type GrpcClientCertRequest(ClientAuthType t) {
+  switch (t) {
+    case ClientAuthType::kNoClientCert:
+      return GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+    case ClientAuthType::kRequestClientCert:
+      return GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY;
+    case ClientAuthType::kRequireAnyClientCert:
+      return GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY;
+    case ClientAuthType::kVerifyClientCertIfGiven:
+      return GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+    case ClientAuthType::kRequireAndVerifyClientCert:
+      return GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeGrpcServerCredentials(
+    const WebConfig* config) {
+  if (config == nullptr || !config->tls_enabled) return grpc::InsecureServerCredentials();
+  const TlsServerConfig& tls = config->tls;
+  grpc::SslServerCredentialsOptions opts(GrpcClientCertRequest(tls.client_auth_type));
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  absl::Status s = ReadPem("cert_file", tls.cert_file, &pair.cert_chain);
+  if (s.ok()) s = ReadPem("key_file", tls.key_file, &pair.private_key);
+  if (s.ok() && !tls.client_ca_file.empty()) {
+    s = ReadPem("client_ca_file", tls.client_ca_file, &opts.pem_root_certs);
+  }
+  if (!s.ok()) {
+    return absl::Status(s.code(), absl::StrCat(config->source, ": gRPC: ", s.message()));
+  }
+  opts.pem_key_cert_pairs.push_back(std::move(pair));
+  return grpc::SslServerCredentials(opts);
+}
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const std::string& address, IngestService* service, int* port,
+    std::shared_ptr<grpc::ServerCredentials> credentials) {
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), port);
+  builder.AddListeningPort(
+      address, credentials != nullptr ? credentials : grpc::InsecureServerCredentials(), port);
   builder.RegisterService(service);
   builder.SetMaxReceiveMessageSize(64 << 20);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

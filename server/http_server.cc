@@ -5,6 +5,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -16,6 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "server/tls_context.h"
+#include "server/web_security.h"
 #include "tsdb/util/absl_compat.h"
 
 namespace cairn::server {
@@ -126,62 +129,188 @@ std::string GzipCompress(std::string_view in) {
   return rc == Z_STREAM_END ? out : std::string();
 }
 
-class Session;
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Closes the connection from any thread (Stop()).
+  virtual void Close() = 0;
+};
 
 struct HttpServer::Impl {
   explicit Impl(int threads) : ioc(threads) {}
-  net::io_context ioc;
-  tcp::acceptor acceptor{ioc};
-  std::vector<std::thread> threads;
+  // First, so they outlive every member below: handlers still queued in `ioc` or
+  // `auth_pool` when those are destroyed own sessions, whose destructors count down.
   std::atomic<size_t> connections{0};
   std::atomic<size_t> in_flight{0};
   std::atomic<bool> stopping{false};
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  // bcrypt runs here, one check at a time, so a wrong-password flood neither blocks
+  // the I/O threads nor takes more than one core (basic_auth.h).
+  net::thread_pool auth_pool{1};
   absl::Mutex mu;
-  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions
+  std::set<std::weak_ptr<SessionBase>, std::owner_less<std::weak_ptr<SessionBase>>> sessions
       ABSL_GUARDED_BY(mu);
 };
 
-// One connection: read a request, dispatch, write the response, repeat while the
-// client keeps the connection alive.
-class Session : public std::enable_shared_from_this<Session> {
+namespace {
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+constexpr bool IsTls(const beast::tcp_stream*) { return false; }
+constexpr bool IsTls(const TlsStream*) { return true; }
+
+// What Go's net/http answers to plain HTTP on a TLS port (Prometheus does the same).
+constexpr std::string_view kPlainHttpToTls =
+    "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+constexpr auto kTlsShutdownTimeout = std::chrono::seconds(5);
+
+}  // namespace
+
+// One connection: (TLS handshake,) read a request, check its credentials, dispatch,
+// write the response, repeat while the client keeps the connection alive. Templated on
+// the stream so the plain path carries no TLS branch or indirection per read/write.
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
+  static constexpr bool kTls = IsTls(static_cast<const Stream*>(nullptr));
+
   Session(tcp::socket socket, HttpServer* server, HttpServer::Impl* impl,
-          const HttpServer::Options& options, const HttpServer::Observer* observer)
-      : stream_(std::move(socket)),
+          const HttpServer::Options& options, const HttpServer::Observer* observer,
+          std::shared_ptr<const WebSecurity::State> security)
+      : stream_(MakeStream(std::move(socket), security.get())),
         server_(server),
         impl_(impl),
         options_(options),
-        observer_(observer) {
+        observer_(observer),
+        security_(std::move(security)) {
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = Socket().remote_endpoint(ec);
     if (!ec) remote_ = absl::StrCat(ep.address().to_string(), ":", ep.port());
   }
-  ~Session() { impl_->connections.fetch_sub(1); }
+  ~Session() override { impl_->connections.fetch_sub(1); }
 
   void Start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+    net::dispatch(Lowest().get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->DetectTls();
+      } else {
+        self->Read();
+      }
+    });
   }
 
-  void Close() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+  void Close() override {
+    net::post(Lowest().get_executor(), [self = this->shared_from_this()] {
       beast::error_code ec;
-      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-      self->stream_.close();
+      self->Socket().shutdown(tcp::socket::shutdown_both, ec);
+      self->Lowest().close();
     });
   }
 
  private:
+  static Stream MakeStream(tcp::socket socket, const WebSecurity::State* security) {
+    if constexpr (kTls) {
+      // The handshake and each response are several small TLS records; with Nagle
+      // the last one waits for the client's delayed ACK (~40 ms per new connection
+      // measured with ab before this).
+      beast::error_code ec;
+      socket.set_option(tcp::no_delay(true), ec);
+      return Stream(beast::tcp_stream(std::move(socket)), *security->tls);
+    } else {
+      (void)security;
+      return Stream(std::move(socket));
+    }
+  }
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+  tcp::socket& Socket() { return Lowest().socket(); }
+
+  // Peeks at the first bytes: a TLS ClientHello goes on to the handshake (with the
+  // bytes already read), anything else is answered in plain text and closed.
+  void DetectTls() {
+    Lowest().expires_after(std::chrono::seconds(options_.read_timeout_seconds));
+    beast::async_detect_ssl(Lowest(), buffer_,
+                            [self = this->shared_from_this()](beast::error_code ec, bool is_tls) {
+                              if (ec) return self->Lowest().close();
+                              if (!is_tls) return self->RefusePlainHttp();
+                              self->Handshake();
+                            });
+  }
+
+  void RefusePlainHttp() {
+    // Through the tcp_stream, so the timeout set in DetectTls bounds the write too.
+    net::async_write(Lowest(), net::buffer(kPlainHttpToTls.data(), kPlainHttpToTls.size()),
+                     [self = this->shared_from_this()](beast::error_code, size_t) {
+                       beast::error_code ec;
+                       self->Socket().shutdown(tcp::socket::shutdown_send, ec);
+                       self->Lowest().close();
+                     });
+  }
+
+  void Handshake() {
+    if constexpr (kTls) {
+      stream_.async_handshake(
+          net::ssl::stream_base::server, buffer_.data(),
+          [self = this->shared_from_this()](beast::error_code ec, size_t used) {
+            if (ec) return self->Lowest().close();  // bad certificate, protocol, timeout
+            self->buffer_.consume(used);
+            self->Read();
+          });
+    }
+  }
+
   void Read() {
     if (impl_->stopping.load()) return DoClose();
     parser_.emplace();
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(options_.max_header_bytes));
-    stream_.expires_after(std::chrono::seconds(first_ ? options_.read_timeout_seconds
-                                                      : options_.idle_timeout_seconds));
+    Lowest().expires_after(std::chrono::seconds(first_ ? options_.read_timeout_seconds
+                                                       : options_.idle_timeout_seconds));
     first_ = false;
+    if (security_ != nullptr && security_->auth != nullptr) {
+      // Credentials are checked on the header, before a body is read or buffered.
+      http::async_read_header(
+          stream_, buffer_, *parser_,
+          [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
     http::async_read(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnRead(ec);
+    const auto& fields = parser_->get();
+    auto it = fields.find(http::field::authorization);
+    std::string authorization = it == fields.end() ? std::string() : std::string(it->value());
+    const BasicAuthenticator* auth = security_->auth.get();
+    if (auth->CheckCached(authorization)) return ReadBody();
+    if (authorization.empty()) return OnAuth(false);
+    // bcrypt off the I/O threads; the answer comes back on this session's strand.
+    net::post(impl_->auth_pool,
+              [self = this->shared_from_this(), auth, authorization = std::move(authorization)] {
+                bool ok = auth->Check(authorization);
+                net::post(self->Lowest().get_executor(), [self, ok] { self->OnAuth(ok); });
+              });
+  }
+
+  void OnAuth(bool ok) {
+    if (ok) return ReadBody();
+    // The body is not read, so the connection cannot be reused.
+    keep_alive_ = false;
+    HttpResponse r;
+    r.status = 401;
+    r.body = "Unauthorized\n";
+    r.headers.emplace_back("WWW-Authenticate", "Basic");
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    BuildResponse(std::move(r), false, parser_->get().version());
+    if (*observer_) (*observer_)("", 401, 0);
+    Write();
   }
 
   void OnRead(beast::error_code ec) {
@@ -255,6 +384,11 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.set(http::field::server, "cairn");
     // An empty content type sends none (204 answers, as Prometheus).
     if (!resp.content_type.empty()) res_.set(http::field::content_type, resp.content_type);
+    // The web config's headers first, so a handler's own header wins (as in
+    // exporter-toolkit, which sets them before calling the handler).
+    if (security_ != nullptr) {
+      for (const auto& [k, v] : security_->config.headers) res_.set(k, v);
+    }
     for (auto& [k, v] : resp.headers) res_.set(k, v);
     if (gzip) {
       std::string z = GzipCompress(resp.body);
@@ -279,20 +413,28 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write() {
-    stream_.expires_after(std::chrono::seconds(options_.read_timeout_seconds));
-    http::async_write(stream_, res_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec || !self->res_.keep_alive()) return self->DoClose();
-      self->Read();
-    });
+    Lowest().expires_after(std::chrono::seconds(options_.read_timeout_seconds));
+    http::async_write(stream_, res_,
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec || !self->res_.keep_alive()) return self->DoClose();
+                        self->Read();
+                      });
   }
 
   void DoClose() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    if constexpr (kTls) {
+      // close_notify, bounded: a peer that never answers costs at most the timeout.
+      Lowest().expires_after(kTlsShutdownTimeout);
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->Lowest().close(); });
+    } else {
+      beast::error_code ec;
+      Socket().shutdown(tcp::socket::shutdown_send, ec);
+      Lowest().close();
+    }
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
@@ -300,6 +442,9 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpServer::Impl* impl_;
   const HttpServer::Options& options_;
   const HttpServer::Observer* observer_;
+  // Null without --web.config.file. Held for the connection's lifetime: it owns the
+  // TLS context and the authenticator this connection uses, whatever reloads happen.
+  const std::shared_ptr<const WebSecurity::State> security_;
   std::string remote_;
   bool keep_alive_ = true;
   bool first_ = true;
@@ -340,11 +485,27 @@ void HttpServer::Dispatch(const HttpRequest& req, HttpResponse* resp,
 
 namespace {
 
+template <class Stream>
+void StartSession(tcp::socket socket, HttpServer* server, HttpServer::Impl* impl,
+                  const HttpServer::Options* options, const HttpServer::Observer* observer,
+                  std::shared_ptr<const WebSecurity::State> security) {
+  auto s = std::make_shared<Session<Stream>>(std::move(socket), server, impl, *options, observer,
+                                             std::move(security));
+  {
+    absl::MutexLock l(&impl->mu);
+    for (auto it = impl->sessions.begin(); it != impl->sessions.end();) {
+      it = it->expired() ? impl->sessions.erase(it) : std::next(it);
+    }
+    impl->sessions.insert(s);
+  }
+  s->Start();
+}
+
 void Accept(HttpServer* server, HttpServer::Impl* impl, const HttpServer::Options* options,
-            const HttpServer::Observer* observer) {
+            const HttpServer::Observer* observer, WebSecurity* security) {
   impl->acceptor.async_accept(
       net::make_strand(impl->ioc),
-      [server, impl, options, observer](beast::error_code ec, tcp::socket socket) {
+      [server, impl, options, observer, security](beast::error_code ec, tcp::socket socket) {
         if (ec) {
           if (ec == net::error::operation_aborted || impl->stopping.load()) return;
         } else if (impl->connections.load() >= options->max_connections) {
@@ -352,17 +513,18 @@ void Accept(HttpServer* server, HttpServer::Impl* impl, const HttpServer::Option
           socket.close(ignored);  // over the connection limit
         } else {
           impl->connections.fetch_add(1);
-          auto s = std::make_shared<Session>(std::move(socket), server, impl, *options, observer);
-          {
-            absl::MutexLock l(&impl->mu);
-            for (auto it = impl->sessions.begin(); it != impl->sessions.end();) {
-              it = it->expired() ? impl->sessions.erase(it) : std::next(it);
-            }
-            impl->sessions.insert(s);
+          // Each connection uses the web config current when it was accepted.
+          std::shared_ptr<const WebSecurity::State> state =
+              security != nullptr ? security->Current() : nullptr;
+          if (state != nullptr && state->tls != nullptr) {
+            StartSession<TlsStream>(std::move(socket), server, impl, options, observer,
+                                    std::move(state));
+          } else {
+            StartSession<beast::tcp_stream>(std::move(socket), server, impl, options, observer,
+                                            std::move(state));
           }
-          s->Start();
         }
-        if (!impl->stopping.load()) Accept(server, impl, options, observer);
+        if (!impl->stopping.load()) Accept(server, impl, options, observer, security);
       });
 }
 
@@ -400,7 +562,7 @@ absl::Status HttpServer::Start() {
     return absl::UnavailableError(absl::StrCat("listen on ", Sv(addr), ": ", ec.message()));
   }
   port_ = impl_->acceptor.local_endpoint().port();
-  Accept(this, impl_.get(), &options_, &observer_);
+  Accept(this, impl_.get(), &options_, &observer_, security_);
   for (int i = 0; i < options_.threads; ++i) {
     impl_->threads.emplace_back([this] { impl_->ioc.run(); });
   }
@@ -427,6 +589,8 @@ void HttpServer::Stop() {
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  impl_->auth_pool.stop();
+  impl_->auth_pool.join();
 }
 
 }  // namespace cairn::server

@@ -9,6 +9,14 @@
 // Responses are gzip-compressed when the client accepts gzip and the body is larger
 // than 1 KiB (Prometheus does the same).
 //
+// With a web config (SetSecurity), every connection is TLS when it enables TLS
+// (plain-HTTP requests to it get Go's "400 Client sent an HTTP request to an HTTPS
+// server"), its response headers are added, and with basic_auth_users every request
+// on every path needs valid credentials: the header is checked before the body is
+// read, bcrypt runs on one auxiliary thread, a failure answers 401 with
+// `WWW-Authenticate: Basic` and closes the connection. The read timeout also bounds
+// the TLS handshake.
+//
 // Handlers run on the I/O threads and may run concurrently; they must be thread-safe.
 // Stop() stops accepting, lets in-flight requests finish (up to a grace period), then
 // closes every connection.
@@ -28,6 +36,8 @@
 #include "absl/status/status.h"
 
 namespace cairn::server {
+
+class WebSecurity;
 
 struct HttpRequest {
   std::string method;     // "GET", "POST", ...
@@ -78,6 +88,9 @@ class HttpServer {
   // wins. REQUIRES: before Start().
   void Route(std::string path, Handler handler, bool prefix = false);
   void SetObserver(Observer observer) { observer_ = std::move(observer); }
+  // TLS and authentication from --web.config.file; null (the default) serves plain,
+  // open HTTP. `security` must outlive the server. REQUIRES: before Start().
+  void SetSecurity(WebSecurity* security) { security_ = security; }
 
   // Binds and starts serving; fails with the address in the message.
   absl::Status Start();
@@ -94,6 +107,7 @@ class HttpServer {
   Options options_;
   std::map<std::string, std::pair<Handler, bool>, std::greater<>> routes_;
   Observer observer_;
+  WebSecurity* security_ = nullptr;
   std::unique_ptr<Impl> impl_;
   int port_ = 0;
 };

@@ -35,6 +35,16 @@ TEST(FlagsTest, BothValueFormsAndBooleans) {
   EXPECT_FALSE(f->enable_admin_api);
 }
 
+TEST(FlagsTest, WebConfigFile) {
+  auto f = Parse({});
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->web_config_file, "");  // off by default, as in Prometheus
+  f = Parse({"--web.config.file=/etc/cairn/web.yml"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->web_config_file, "/etc/cairn/web.yml");
+  EXPECT_NE(ServerFlagsUsage().find("--web.config.file=VALUE"), std::string::npos);
+}
+
 TEST(FlagsTest, ErrorsNameTheFlag) {
   auto f = Parse({"--nope=1"});
   ASSERT_FALSE(f.ok());
