@@ -105,8 +105,10 @@ absl::Status CairnServer::Start() {
   if (absl::Status s = ReloadConfig(); !s.ok()) return s;
   rule_manager_->Start();
   ingest_service_ = std::make_unique<IngestService>(
-      db_.get(), write_limits_,
-      [this](const RemoteWriteResult& r, const absl::Status&) { CountWrite("grpc", r); });
+      db_.get(), write_limits_, [this](const RemoteWriteResult& r, const absl::Status& s) {
+        CountWrite("grpc", r);
+        grpc_write_requests_->Inc({absl::StatusCodeToString(s.code())});
+      });
   ingest_service_->SetSecurity(web_security_.get());
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> grpc_creds = MakeGrpcServerCredentials(
       web_security_ != nullptr ? &web_security_->Current()->config : nullptr);
@@ -150,6 +152,10 @@ void CairnServer::RegisterMetrics() {
                           {"source", "reason"});
   remote_write_requests_ = metrics_.AddCounter(
       "cairn_remote_write_requests_total", "Remote-write requests, by response code.", {"code"});
+  grpc_write_requests_ = metrics_.AddCounter(
+      "cairn_grpc_write_requests_total",
+      "WriteRequests received over gRPC (Write calls and WriteStream messages), by status code.",
+      {"code"});
   reload_successful_ =
       metrics_.AddGauge("prometheus_config_last_reload_successful",
                         "Whether the last configuration reload attempt was successful.");

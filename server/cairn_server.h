@@ -104,6 +104,7 @@ class CairnServer {
   MetricFamily* samples_ingested_ = nullptr;
   MetricFamily* samples_rejected_ = nullptr;
   MetricFamily* remote_write_requests_ = nullptr;
+  MetricFamily* grpc_write_requests_ = nullptr;
   MetricFamily* reload_successful_ = nullptr;
   MetricFamily* reload_success_time_ = nullptr;
 };

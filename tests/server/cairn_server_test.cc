@@ -240,6 +240,12 @@ TEST_F(CairnServerTest, GrpcWriteAndStream) {
   }
   Reply series = Request(port_, "GET", "/api/v1/series?match[]=g");
   EXPECT_EQ(series.body, "{\"status\":\"success\",\"data\":[{\"__name__\":\"g\"}]}");
+  // Two good WriteRequests (one unary, one streamed) and one refused.
+  Reply m = Request(port_, "GET", "/metrics");
+  EXPECT_NE(m.body.find("cairn_grpc_write_requests_total{code=\"OK\"} 2\n"), std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("cairn_grpc_write_requests_total{code=\"INVALID_ARGUMENT\"} 1\n"),
+            std::string::npos);
 }
 
 }  // namespace
