@@ -3,25 +3,16 @@
 #include <utility>
 
 namespace cairn::compact {
+
+std::unique_ptr<SampleIterator> DeletedSeries::Iterator(
+    std::unique_ptr<SampleIterator> reuse) const {
+  if (deleted_ == nullptr) return base_->Iterator(std::move(reuse));
+  // A reused iterator may be one of our wrappers, which the base cannot recycle: it is
+  // dropped.
+  return WithoutDeleted(base_->Iterator(), *deleted_);
+}
+
 namespace {
-
-class DeletedSeries final : public storage::Series {
- public:
-  void Reset(const storage::Series* base, const Intervals* deleted) {
-    base_ = base;
-    deleted_ = deleted;
-  }
-  const Labels& labels() const override { return base_->labels(); }
-  std::unique_ptr<SampleIterator> Iterator(std::unique_ptr<SampleIterator> reuse) const override {
-    // The reused iterator may be one of our wrappers; the base cannot recycle it, so
-    // it is simply dropped.
-    return WithoutDeleted(base_->Iterator(), *deleted_);
-  }
-
- private:
-  const storage::Series* base_ = nullptr;
-  const Intervals* deleted_ = nullptr;
-};
 
 class DeletedSeriesSet final : public storage::SeriesSet {
  public:
@@ -32,14 +23,13 @@ class DeletedSeriesSet final : public storage::SeriesSet {
     if (!base_->Next()) return false;
     const storage::Series& s = base_->At();
     auto it = deleted_.find(s.labels());
-    current_.Reset(&s, it == deleted_.end() ? &kNone : &it->second);
+    current_.Reset(&s, it == deleted_.end() ? nullptr : &it->second);
     return true;
   }
   const storage::Series& At() const override { return current_; }
   absl::Status status() const override { return base_->status(); }
 
  private:
-  static inline const Intervals kNone{};
   std::unique_ptr<storage::SeriesSet> base_;
   DeletedByLabels deleted_;
   DeletedSeries current_;

@@ -19,6 +19,23 @@ namespace cairn::compact {
 
 using DeletedByLabels = absl::flat_hash_map<Labels, Intervals>;
 
+// A series seen through its deletions: Iterator() hides the samples inside `deleted`
+// (nullptr: nothing deleted, the base's iterator is returned as is). Reset() re-points
+// it, so one object serves a whole SeriesSet. Borrows both pointers.
+class DeletedSeries final : public storage::Series {
+ public:
+  void Reset(const storage::Series* base, const Intervals* deleted) {
+    base_ = base;
+    deleted_ = deleted;
+  }
+  const Labels& labels() const override { return base_->labels(); }
+  std::unique_ptr<SampleIterator> Iterator(std::unique_ptr<SampleIterator> reuse) const override;
+
+ private:
+  const storage::Series* base_ = nullptr;
+  const Intervals* deleted_ = nullptr;
+};
+
 // Wraps `base`, applying `deleted` to the series whose labels it lists. With an
 // empty map, returns `base` unchanged.
 std::unique_ptr<storage::SeriesSet> WithoutDeletedSeries(std::unique_ptr<storage::SeriesSet> base,

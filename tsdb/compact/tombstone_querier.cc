@@ -44,27 +44,9 @@ class TombstonedSeriesSet final : public storage::SeriesSet {
   }
 
  private:
-  class Series final : public storage::Series {
-   public:
-    void Reset(const storage::Series* base, const Intervals* deleted) {
-      base_ = base;
-      deleted_ = deleted;
-    }
-    const Labels& labels() const override { return base_->labels(); }
-    std::unique_ptr<SampleIterator> Iterator(std::unique_ptr<SampleIterator> reuse) const override {
-      if (deleted_ == nullptr) return base_->Iterator(std::move(reuse));
-      // A reused iterator may be one of our wrappers, which the base cannot recycle.
-      return WithoutDeleted(base_->Iterator(), *deleted_);
-    }
-
-   private:
-    const storage::Series* base_ = nullptr;
-    const Intervals* deleted_ = nullptr;
-  };
-
   std::unique_ptr<storage::SeriesSet> base_;
   std::shared_ptr<const DeletedByLabels> deleted_;
-  Series series_;
+  DeletedSeries series_;
   absl::Status status_;
 };
 
