@@ -66,13 +66,9 @@ void AppendQuoted(std::string* out, std::string_view s) {
 
 }  // namespace
 
-void Labels::const_iterator::Decode() {
-  if (rest_.empty()) {
-    pos_ = nullptr;
-    current_ = Label();
-    return;
-  }
-  pos_ = rest_.data();
+void Labels::const_iterator::DecodeSlow() {
+  // Restart the entry: the fast path may have consumed its name already.
+  rest_ = std::string_view(pos_, static_cast<size_t>(rest_.data() + rest_.size() - pos_));
   bool ok = GetLengthPrefixed(&rest_, &current_.name) && GetLengthPrefixed(&rest_, &current_.value);
   assert(ok && "corrupt Labels encoding");
   (void)ok;
@@ -158,6 +154,7 @@ std::string Labels::ToString() const {
 }
 
 int Labels::Compare(const Labels& a, const Labels& b) {
+  if (a.data_ == b.data_) return 0;
   auto ia = a.begin(), ib = b.begin();
   const auto end = a.end();
   for (; ia != end && ib != end; ++ia, ++ib) {

@@ -63,7 +63,28 @@ class Labels {
    private:
     friend class Labels;
     explicit const_iterator(std::string_view rest) : rest_(rest) { Decode(); }
-    void Decode();
+    // Inline because label iteration is the inner loop of sorting, hashing and
+    // comparing series; names and values shorter than 128 bytes (one-byte lengths)
+    // take the fast path.
+    void Decode() {
+      if (rest_.empty()) {
+        pos_ = nullptr;
+        current_ = Label();
+        return;
+      }
+      pos_ = rest_.data();
+      if (!TakeShort(&current_.name) || !TakeShort(&current_.value)) DecodeSlow();
+    }
+    bool TakeShort(std::string_view* out) {
+      if (rest_.empty()) return false;
+      const auto len = static_cast<unsigned char>(rest_[0]);
+      if (len >= 0x80 || len >= rest_.size()) return false;
+      *out = rest_.substr(1, len);
+      rest_.remove_prefix(len + 1u);
+      return true;
+    }
+    // The general varint path, restarting at pos_.
+    void DecodeSlow();
 
     std::string_view rest_;      // undecoded bytes after current_
     const char* pos_ = nullptr;  // start of current_'s encoding; nullptr at end

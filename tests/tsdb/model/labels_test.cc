@@ -82,3 +82,31 @@ TEST(LabelsTest, StableHashDependsOnContent) {
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+// Names and values of 128 bytes or more have multi-byte length prefixes and take the
+// iterator's slow path; mixing them with short ones must decode, compare and look up
+// exactly as short ones do.
+TEST(LabelsTest, LongNamesAndValuesDecodeAndCompare) {
+  const std::string long_value(200, 'v');
+  const std::string long_name = "n" + std::string(300, 'x');
+  Labels a{{"__name__", "m"}, {long_name, "short"}, {"job", long_value}, {"z", "1"}};
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const Label& l : a) got.emplace_back(std::string(l.name), std::string(l.value));
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0], (std::pair<std::string, std::string>{"__name__", "m"}));
+  EXPECT_EQ(got[1], (std::pair<std::string, std::string>{"job", long_value}));
+  EXPECT_EQ(got[2], (std::pair<std::string, std::string>{long_name, "short"}));
+  EXPECT_EQ(got[3], (std::pair<std::string, std::string>{"z", "1"}));
+  EXPECT_EQ(a.Get("job"), long_value);
+  EXPECT_EQ(a.Get(long_name), "short");
+  Labels b{{"__name__", "m"}, {long_name, "short"}, {"job", long_value + "w"}, {"z", "1"}};
+  EXPECT_LT(Labels::Compare(a, b), 0);
+  EXPECT_GT(Labels::Compare(b, a), 0);
+  EXPECT_EQ(Labels::Compare(a, Labels(a)), 0);
+}
+
+}  // namespace
+}  // namespace cairn
