@@ -23,7 +23,11 @@ absl::Status CairnServer::Start() {
                           absl::StrCat("loading config: ", cfg.status().message()));
     }
   }
+  absl::StatusOr<ServerLimits> limits = ServerLimitsFromFlags(flags_);
+  if (!limits.ok()) return limits.status();
+  write_limits_ = limits->write;
   DbOptions db_opts;
+  db_opts.max_head_series = limits->tsdb_max_series;
   absl::StatusOr<int64_t> retention = ParsePrometheusDuration(flags_.retention_time);
   if (!retention.ok()) return retention.status();
   db_opts.retention_ms = *retention;
@@ -44,6 +48,8 @@ absl::Status CairnServer::Start() {
 
   HttpServer::Options http_opts;
   http_opts.listen_address = flags_.web_listen_address;
+  http_opts.max_body_bytes = limits->http_max_body_bytes;
+  http_opts.max_connections = limits->http_max_connections;
   http_ = std::make_unique<HttpServer>(http_opts);
   metadata_api_ = std::make_unique<MetadataApi>(db_.get());
   promql::EngineOptions engine_opts;
@@ -62,14 +68,17 @@ absl::Status CairnServer::Start() {
   scrape_manager_ = std::make_unique<scrape::ScrapeManager>(db_.get());
   targets_api_ = std::make_unique<TargetsApi>(scrape_manager_.get());
   RegisterMetrics();
+  limit_metrics_ = std::make_unique<LimitMetrics>(&metrics_, http_.get(), engine_.get(), db_.get());
   RegisterRoutes();
   if (absl::Status s = http_->Start(); !s.ok()) return s;
   std::fprintf(stderr, "cairn: listening on %s (port %d)\n", flags_.web_listen_address.c_str(),
                http_->port());
   if (absl::Status s = ReloadConfig(); !s.ok()) return s;
   ingest_service_ = std::make_unique<IngestService>(
-      db_.get(), write_limits_,
-      [this](const RemoteWriteResult& r, const absl::Status&) { CountWrite("grpc", r); });
+      db_.get(), write_limits_, [this](const RemoteWriteResult& r, const absl::Status& s) {
+        CountWrite("grpc", r);
+        limit_metrics_->CountWriteRefusal(s);
+      });
   absl::StatusOr<std::unique_ptr<grpc::Server>> grpc =
       StartGrpcServer(flags_.grpc_listen_address, ingest_service_.get(), &grpc_port_);
   if (!grpc.ok()) return grpc.status();
@@ -237,15 +246,16 @@ void CairnServer::HandleRemoteWrite(const HttpRequest& req, HttpResponse* resp) 
   auto* wr_ptr = google::protobuf::Arena::CreateMessage<prometheus::WriteRequest>(&arena);
   prometheus::WriteRequest& wr = *wr_ptr;
   absl::Status s = DecodeSnappyWriteRequest(req.body, write_limits_, &wr);
-  if (!s.ok()) return finish(400, absl::StrCat(s.message(), "\n"));
+  if (!s.ok()) {
+    limit_metrics_->CountWriteRefusal(s);
+    return finish(RemoteWriteHttpStatus(s), absl::StrCat(s.message(), "\n"));
+  }
   RemoteWriteResult result;
   s = IngestWriteRequest(wr, write_limits_, db_.get(), &result);
   CountWrite("remote_write", result);
   if (!s.ok()) {
-    int code = s.code() == absl::StatusCode::kInvalidArgument ||
-                       s.code() == absl::StatusCode::kResourceExhausted
-                   ? 400
-                   : 500;
+    limit_metrics_->CountWriteRefusal(s);
+    int code = RemoteWriteHttpStatus(s);
     std::fprintf(stderr, "cairn: remote write from %s refused: %s\n", req.remote_address.c_str(),
                  std::string(s.message()).c_str());
     return finish(code, absl::StrCat(s.message(), "\n"));

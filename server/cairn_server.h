@@ -24,10 +24,11 @@
 #include "server/flags.h"
 #include "server/grpc_ingest.h"
 #include "server/http_server.h"
+#include "server/limits.h"
 #include "server/metrics_registry.h"
 #include "server/remote_write.h"
-#include "server/web_ui.h"
 #include "server/scrape/scrape_manager.h"
+#include "server/web_ui.h"
 #include "tsdb/db.h"
 
 namespace cairn::server {
@@ -73,6 +74,7 @@ class CairnServer {
   absl::Mutex reload_mu_;  // one reload at a time
   MetricsRegistry metrics_;
   RemoteWriteLimits write_limits_;
+  std::unique_ptr<LimitMetrics> limit_metrics_;
 
   MetricFamily* http_requests_ = nullptr;
   MetricFamily* http_duration_ = nullptr;
