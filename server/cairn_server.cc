@@ -80,7 +80,8 @@ absl::Status CairnServer::Start() {
         limit_metrics_->CountWriteRefusal(s);
       });
   absl::StatusOr<std::unique_ptr<grpc::Server>> grpc =
-      StartGrpcServer(flags_.grpc_listen_address, ingest_service_.get(), &grpc_port_);
+      StartGrpcServer(flags_.grpc_listen_address, ingest_service_.get(), &grpc_port_,
+                      write_limits_.max_decompressed_bytes);
   if (!grpc.ok()) return grpc.status();
   grpc_ = std::move(*grpc);
   std::fprintf(stderr, "cairn: gRPC listening on %s (port %d)\n",

@@ -2,6 +2,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 
 namespace cairn::server {
@@ -43,11 +46,13 @@ grpc::Status IngestService::WriteStream(grpc::ServerContext*,
 }
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(const std::string& address,
-                                                              IngestService* service, int* port) {
+                                                              IngestService* service, int* port,
+                                                              size_t max_message_bytes) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), port);
   builder.RegisterService(service);
-  builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<size_t>(max_message_bytes, std::numeric_limits<int>::max())));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port == 0) {
     return absl::UnavailableError(absl::StrCat("grpc: cannot listen on ", address));

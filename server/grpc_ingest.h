@@ -51,9 +51,12 @@ class IngestService final : public cairn::v1::Ingest::Service {
 grpc::Status ToGrpcStatus(const absl::Status& s);
 
 // Starts a gRPC server for `service` on `address` ("host:port", port 0 picks one);
-// `*port` receives the bound port.
+// `*port` receives the bound port. Messages larger than `max_message_bytes` (the
+// remote-write decompressed-size limit) are refused by gRPC with RESOURCE_EXHAUSTED
+// before they are parsed.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(const std::string& address,
-                                                              IngestService* service, int* port);
+                                                              IngestService* service, int* port,
+                                                              size_t max_message_bytes = 64 << 20);
 
 }  // namespace cairn::server
 

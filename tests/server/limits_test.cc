@@ -153,6 +153,7 @@ TEST(ServerLimitsTest, FromFlagsWithZeroDisabling) {
 TEST_F(LimitsTest, WriteAndQueryLimitsEndToEnd) {
   Start([](ServerFlags* f) {
     f->web_max_request_body_size = "1KB";
+    f->remote_write_max_decompressed_size = "4KB";
     f->remote_write_max_series_per_request = 3;
     f->remote_write_max_samples_per_request = 30;
     f->remote_write_max_labels_per_series = 4;
@@ -169,6 +170,16 @@ TEST_F(LimitsTest, WriteAndQueryLimitsEndToEnd) {
   EXPECT_EQ(r.status, 413);
   EXPECT_NE(r.body.find("1024"), std::string::npos) << r.body;
   EXPECT_EQ(LimitHits(port_, kLimitHttpBodyBytes), 1);
+
+  // Small on the wire, large once decompressed: refused from the snappy header.
+  std::string raw(5000, 'a'), bomb;
+  snappy::Compress(raw.data(), raw.size(), &bomb);
+  ASSERT_LT(bomb.size(), 1024u);
+  r = Request(port_, "POST", "/api/v1/write", bomb);
+  EXPECT_EQ(r.status, 413);
+  EXPECT_NE(r.body.find("--storage.remote-write.max-decompressed-size"), std::string::npos)
+      << r.body;
+  EXPECT_EQ(LimitHits(port_, kLimitDecompressedBytes), 1);
 
   r = Request(port_, "POST", "/api/v1/write",
               Snappy(WriteRequestOf({{{{"__name__", "a"}}, {{1, 1}}},
@@ -226,6 +237,11 @@ TEST_F(LimitsTest, WriteAndQueryLimitsEndToEnd) {
     EXPECT_NE(s.error_message().find("--storage.remote-write.max-series-per-request"),
               std::string::npos);
     EXPECT_EQ(LimitHits(port_, kLimitSeriesPerRequest), 2);
+    // gRPC itself refuses a message over the decompressed-size limit.
+    grpc::ClientContext big_ctx;
+    s = stub->Write(&big_ctx, WriteRequestOf({{{{"__name__", std::string(5000, 'n')}}, {{1, 1}}}}),
+                    &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
   }
 
   // The head's series limit: two series fit; a third is refused while the existing
