@@ -245,12 +245,14 @@ TEST_F(PrometheusQueryTest, RangeMatrixTable) {
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(r.out, "{} =>\n2 @[1700000000]\n2 @[1700000015]\n2 @[1700000030]\n");
 
-  // Live data: the last 10 s of `up`, one row per scrape-covered step.
+  // Live data: the last 10 s of `up`, one row per scrape-covered step. The end is one
+  // second past now: truncated to the second, `now` can precede the only scrape so far
+  // (the suite starts right after it), and the range would then be empty.
   int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
   r = RunCairnctl("query range --url=" + Url() + " --start=" + std::to_string(now - 10) +
-                  " --end=" + std::to_string(now) + " --step=1 up");
+                  " --end=" + std::to_string(now + 1) + " --step=1 up");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(r.out.rfind("up{instance=\"127.0.0.1:" + std::to_string(port_) +
                             "\", job=\"prometheus\"} =>\n1 @[",
