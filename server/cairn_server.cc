@@ -37,7 +37,11 @@ absl::Status CairnServer::Start() {
     }
     web_security_ = std::move(*ws);
   }
+  absl::StatusOr<ServerLimits> limits = ServerLimitsFromFlags(flags_);
+  if (!limits.ok()) return limits.status();
+  write_limits_ = limits->write;
   DbOptions db_opts;
+  db_opts.max_head_series = limits->tsdb_max_series;
   absl::StatusOr<int64_t> retention = ParsePrometheusDuration(flags_.retention_time);
   if (!retention.ok()) return retention.status();
   db_opts.retention_ms = *retention;
@@ -58,6 +62,8 @@ absl::Status CairnServer::Start() {
 
   HttpServer::Options http_opts;
   http_opts.listen_address = flags_.web_listen_address;
+  http_opts.max_body_bytes = limits->http_max_body_bytes;
+  http_opts.max_connections = limits->http_max_connections;
   http_ = std::make_unique<HttpServer>(http_opts);
   http_->SetSecurity(web_security_.get());
   metadata_api_ = std::make_unique<MetadataApi>(db_.get());
@@ -98,6 +104,7 @@ absl::Status CairnServer::Start() {
   rules_api_ = std::make_unique<RulesApi>(rule_manager_.get());
   RegisterMetrics();
   RegisterRuleMetrics(&metrics_, rule_manager_.get());
+  limit_metrics_ = std::make_unique<LimitMetrics>(&metrics_, http_.get(), engine_.get(), db_.get());
   RegisterRoutes();
   if (absl::Status s = http_->Start(); !s.ok()) return s;
   std::fprintf(stderr, "cairn: listening on %s (port %d)\n", flags_.web_listen_address.c_str(),
@@ -108,13 +115,15 @@ absl::Status CairnServer::Start() {
       db_.get(), write_limits_, [this](const RemoteWriteResult& r, const absl::Status& s) {
         CountWrite("grpc", r);
         grpc_write_requests_->Inc({absl::StatusCodeToString(s.code())});
+        limit_metrics_->CountWriteRefusal(s);
       });
   ingest_service_->SetSecurity(web_security_.get());
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> grpc_creds = MakeGrpcServerCredentials(
       web_security_ != nullptr ? &web_security_->Current()->config : nullptr);
   if (!grpc_creds.ok()) return grpc_creds.status();
   absl::StatusOr<std::unique_ptr<grpc::Server>> grpc =
-      StartGrpcServer(flags_.grpc_listen_address, ingest_service_.get(), &grpc_port_, *grpc_creds);
+      StartGrpcServer(flags_.grpc_listen_address, ingest_service_.get(), &grpc_port_, *grpc_creds,
+                      write_limits_.max_decompressed_bytes);
   if (!grpc.ok()) return grpc.status();
   grpc_ = std::move(*grpc);
   std::fprintf(stderr, "cairn: gRPC listening on %s (port %d)\n",
@@ -338,15 +347,16 @@ void CairnServer::HandleRemoteWrite(const HttpRequest& req, HttpResponse* resp) 
   auto* wr_ptr = google::protobuf::Arena::CreateMessage<prometheus::WriteRequest>(&arena);
   prometheus::WriteRequest& wr = *wr_ptr;
   absl::Status s = DecodeSnappyWriteRequest(req.body, write_limits_, &wr);
-  if (!s.ok()) return finish(400, absl::StrCat(s.message(), "\n"));
+  if (!s.ok()) {
+    limit_metrics_->CountWriteRefusal(s);
+    return finish(RemoteWriteHttpStatus(s), absl::StrCat(s.message(), "\n"));
+  }
   RemoteWriteResult result;
   s = IngestWriteRequest(wr, write_limits_, db_.get(), &result);
   CountWrite("remote_write", result);
   if (!s.ok()) {
-    int code = s.code() == absl::StatusCode::kInvalidArgument ||
-                       s.code() == absl::StatusCode::kResourceExhausted
-                   ? 400
-                   : 500;
+    limit_metrics_->CountWriteRefusal(s);
+    int code = RemoteWriteHttpStatus(s);
     std::fprintf(stderr, "cairn: remote write from %s refused: %s\n", req.remote_address.c_str(),
                  std::string(s.message()).c_str());
     return finish(code, absl::StrCat(s.message(), "\n"));

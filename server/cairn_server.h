@@ -28,6 +28,7 @@
 #include "server/flags.h"
 #include "server/grpc_ingest.h"
 #include "server/http_server.h"
+#include "server/limits.h"
 #include "server/metrics_registry.h"
 #include "server/notifier/alert.h"
 #include "server/notifier/alertmanager_notifier.h"
@@ -98,6 +99,7 @@ class CairnServer {
   absl::Mutex reload_mu_;  // one reload at a time
   MetricsRegistry metrics_;
   RemoteWriteLimits write_limits_;
+  std::unique_ptr<LimitMetrics> limit_metrics_;
 
   MetricFamily* http_requests_ = nullptr;
   MetricFamily* http_duration_ = nullptr;

@@ -3,6 +3,7 @@
 #include <functional>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -25,6 +26,32 @@ absl::Status SetInt(int64_t* dst, std::string_view name, std::string_view v) {
   }
   return absl::OkStatus();
 }
+
+// A limit: an integer >= 0 (0 disables it).
+absl::Status SetLimit(int64_t* dst, std::string_view name, std::string_view v) {
+  int64_t n;
+  if (absl::Status s = SetInt(&n, name, v); !s.ok()) return s;
+  if (n < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("must not be negative (0 disables the limit), got %d", n));
+  }
+  *dst = n;
+  return absl::OkStatus();
+}
+
+// A byte size with Prometheus' units ("32MB"), kept as written for /api/v1/status/flags.
+absl::Status SetSize(std::string* dst, std::string_view v) {
+  if (auto d = ParseByteSize(v); !d.ok()) return d.status();
+  *dst = v;
+  return absl::OkStatus();
+}
+
+// Adds the spec of an integer limit flag stored in ServerFlags::*field.
+#define CAIRN_LIMIT_FLAG(flag_name, help_text, field)                                        \
+  {                                                                                          \
+    flag_name, help_text, false,                                                             \
+        [](ServerFlags* f, std::string_view v) { return SetLimit(&f->field, flag_name, v); } \
+  }
 
 const std::vector<FlagSpec>& Specs() {
   static const auto* specs = new std::vector<FlagSpec>{
@@ -94,7 +121,12 @@ const std::vector<FlagSpec>& Specs() {
        }},
       {"query.max-concurrency", "Maximum number of queries executed concurrently.", false,
        [](ServerFlags* f, std::string_view v) {
-         return SetInt(&f->query_max_concurrency, "query.max-concurrency", v);
+         absl::Status s = SetInt(&f->query_max_concurrency, "query.max-concurrency", v);
+         if (s.ok() && f->query_max_concurrency < 1) {
+           return absl::InvalidArgumentError(
+               absl::StrFormat("must be at least 1, got %d", f->query_max_concurrency));
+         }
+         return s;
        }},
       {"alertmanager.notification-queue-capacity",
        "The capacity of the queue for pending Alertmanager notifications.", false,
@@ -107,6 +139,38 @@ const std::vector<FlagSpec>& Specs() {
          }
          return s;
        }},
+      {"web.max-request-body-size",
+       "Largest HTTP request body accepted (413 beyond it), e.g. 32MB; 0: no limit.", false,
+       [](ServerFlags* f, std::string_view v) {
+         return SetSize(&f->web_max_request_body_size, v);
+       }},
+      CAIRN_LIMIT_FLAG("web.max-connections",
+                       "Maximum number of simultaneous HTTP connections (503 beyond it).",
+                       web_max_connections),
+      {"storage.remote-write.max-decompressed-size",
+       "Largest remote-write request after snappy decompression, e.g. 64MB.", false,
+       [](ServerFlags* f, std::string_view v) {
+         return SetSize(&f->remote_write_max_decompressed_size, v);
+       }},
+      CAIRN_LIMIT_FLAG("storage.remote-write.max-series-per-request",
+                       "Maximum number of series in one remote-write or gRPC write request.",
+                       remote_write_max_series_per_request),
+      CAIRN_LIMIT_FLAG("storage.remote-write.max-samples-per-request",
+                       "Maximum number of samples in one remote-write or gRPC write request.",
+                       remote_write_max_samples_per_request),
+      CAIRN_LIMIT_FLAG("storage.remote-write.max-labels-per-series",
+                       "Maximum number of labels of a series in a write request.",
+                       remote_write_max_labels_per_series),
+      CAIRN_LIMIT_FLAG("storage.remote-write.max-label-name-length",
+                       "Longest label name in a write request, in bytes.",
+                       remote_write_max_label_name_length),
+      CAIRN_LIMIT_FLAG("storage.remote-write.max-label-value-length",
+                       "Longest label value in a write request, in bytes.",
+                       remote_write_max_label_value_length),
+      CAIRN_LIMIT_FLAG("storage.tsdb.max-series",
+                       "Maximum number of series in the head block: samples of new series "
+                       "beyond it are refused, existing series keep ingesting. 0: no limit.",
+                       tsdb_max_series),
       {"web.enable-admin-api", "Enable API endpoints for admin control actions.", true,
        [](ServerFlags* f, std::string_view v) {
          f->enable_admin_api = v == "true";
@@ -142,6 +206,8 @@ const std::vector<FlagSpec>& Specs() {
   };
   return *specs;
 }
+
+#undef CAIRN_LIMIT_FLAG
 
 const FlagSpec* Find(std::string_view name) {
   for (const FlagSpec& s : Specs()) {
@@ -253,6 +319,7 @@ absl::StatusOr<ServerFlags> ParseServerFlags(int argc, const char* const* argv) 
       value = argv[++i];
     }
     if (absl::Status s = spec->set(&flags, value); !s.ok()) {
+      if (absl::StartsWith(s.message(), "flag --")) return s;  // already names the flag
       return absl::InvalidArgumentError(
           absl::StrFormat("flag --%s: %s", spec->name, StdSv(s.message())));
     }

@@ -25,6 +25,16 @@ struct ServerFlags {
   int64_t query_max_samples = 50000000;
   int64_t query_max_concurrency = 20;
   int64_t alertmanager_queue_capacity = 10000;  // alerts waiting to be sent
+  // Limits (docs/limits.md). Counts of 0 and sizes of "0" disable the limit.
+  std::string web_max_request_body_size = "32MB";
+  int64_t web_max_connections = 512;
+  std::string remote_write_max_decompressed_size = "64MB";
+  int64_t remote_write_max_series_per_request = 1 << 20;
+  int64_t remote_write_max_samples_per_request = 8 << 20;
+  int64_t remote_write_max_labels_per_series = 128;
+  int64_t remote_write_max_label_name_length = 1024;
+  int64_t remote_write_max_label_value_length = 16 << 10;
+  int64_t tsdb_max_series = 0;
   bool enable_admin_api = false;
   bool prometheus_compatible_blocks = false;
   bool enable_lifecycle = false;  // POST /-/reload and /-/quit, as Prometheus

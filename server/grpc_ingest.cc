@@ -2,9 +2,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -118,12 +120,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeGrpcServerCredentia
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& address, IngestService* service, int* port,
-    std::shared_ptr<grpc::ServerCredentials> credentials) {
+    std::shared_ptr<grpc::ServerCredentials> credentials, size_t max_message_bytes) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(
       address, credentials != nullptr ? credentials : grpc::InsecureServerCredentials(), port);
   builder.RegisterService(service);
-  builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<size_t>(max_message_bytes, std::numeric_limits<int>::max())));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port == 0) {
     return absl::UnavailableError(absl::StrCat("grpc: cannot listen on ", address));

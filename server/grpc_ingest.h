@@ -74,10 +74,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeGrpcServerCredentia
     const WebConfig* config);
 
 // Starts a gRPC server for `service` on `address` ("host:port", port 0 picks one);
-// `*port` receives the bound port. Null `credentials`: insecure.
+// `*port` receives the bound port. Null `credentials`: insecure. Messages larger than
+// `max_message_bytes` (the remote-write decompressed-size limit) are refused by gRPC
+// with RESOURCE_EXHAUSTED before they are parsed.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& address, IngestService* service, int* port,
-    std::shared_ptr<grpc::ServerCredentials> credentials = nullptr);
+    std::shared_ptr<grpc::ServerCredentials> credentials = nullptr,
+    size_t max_message_bytes = 64 << 20);
 
 }  // namespace cairn::server
 

@@ -143,6 +143,8 @@ struct HttpServer::Impl {
   std::atomic<size_t> connections{0};
   std::atomic<size_t> in_flight{0};
   std::atomic<bool> stopping{false};
+  std::atomic<uint64_t> body_limit_hits{0};
+  std::atomic<uint64_t> connection_limit_hits{0};
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
@@ -319,6 +321,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       return DoClose();
     }
     if (ec == http::error::body_limit) {
+      impl_->body_limit_hits.fetch_add(1, std::memory_order_relaxed);
       return WriteError(
           413, absl::StrCat("request body larger than ", options_.max_body_bytes, " bytes"));
     }
@@ -501,6 +504,22 @@ void StartSession(tcp::socket socket, HttpServer* server, HttpServer::Impl* impl
   s->Start();
 }
 
+// Answers a connection over the limit with 503 and closes it. The write is one small
+// non-blocking send into an empty socket buffer, so it cannot stall the acceptor; if
+// it fails the client just sees the connection closed.
+void RefuseConnection(tcp::socket socket, size_t limit) {
+  std::string body = absl::StrCat("too many open connections: the limit is ", limit, "\n");
+  std::string msg = absl::StrCat(
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+      "Content-Length: ",
+      body.size(), "\r\nConnection: close\r\n\r\n", body);
+  beast::error_code ec;
+  socket.non_blocking(true, ec);
+  if (!ec) socket.write_some(net::buffer(msg), ec);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.close(ec);
+}
+
 void Accept(HttpServer* server, HttpServer::Impl* impl, const HttpServer::Options* options,
             const HttpServer::Observer* observer, WebSecurity* security) {
   impl->acceptor.async_accept(
@@ -509,8 +528,8 @@ void Accept(HttpServer* server, HttpServer::Impl* impl, const HttpServer::Option
         if (ec) {
           if (ec == net::error::operation_aborted || impl->stopping.load()) return;
         } else if (impl->connections.load() >= options->max_connections) {
-          beast::error_code ignored;
-          socket.close(ignored);  // over the connection limit
+          impl->connection_limit_hits.fetch_add(1, std::memory_order_relaxed);
+          RefuseConnection(std::move(socket), options->max_connections);
         } else {
           impl->connections.fetch_add(1);
           // Each connection uses the web config current when it was accepted.
@@ -567,6 +586,15 @@ absl::Status HttpServer::Start() {
     impl_->threads.emplace_back([this] { impl_->ioc.run(); });
   }
   return absl::OkStatus();
+}
+
+HttpServer::LimitHits HttpServer::limit_hits() const {
+  LimitHits h;
+  if (impl_ != nullptr) {
+    h.body_bytes = impl_->body_limit_hits.load(std::memory_order_relaxed);
+    h.connections = impl_->connection_limit_hits.load(std::memory_order_relaxed);
+  }
+  return h;
 }
 
 void HttpServer::Stop() {

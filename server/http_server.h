@@ -5,7 +5,8 @@
 //
 // Guards every connection with a read timeout, an idle keep-alive timeout, a header
 // size limit and a body size limit (413 beyond it, before the body is read), and the
-// server with a connection limit (new connections beyond it are closed at once).
+// server with a connection limit (new connections beyond it are answered 503 and
+// closed at once). limit_hits() counts both refusals for /metrics.
 // Responses are gzip-compressed when the client accepts gzip and the body is larger
 // than 1 KiB (Prometheus does the same).
 //
@@ -95,6 +96,14 @@ class HttpServer {
   // Binds and starts serving; fails with the address in the message.
   absl::Status Start();
   void Stop();
+  // Requests refused for their body size (413) and connections refused over
+  // max_connections (503), since Start(). Thread-safe.
+  struct LimitHits {
+    uint64_t body_bytes = 0;
+    uint64_t connections = 0;
+  };
+  LimitHits limit_hits() const;
+
   // The bound port (useful with port 0). REQUIRES: Start() succeeded.
   int port() const { return port_; }
 

@@ -13,6 +13,15 @@
 namespace cairn::server {
 namespace {
 
+constexpr std::string_view kLimitPayloadUrl = "type.cairn.dev/write-limit";
+
+// A kResourceExhausted status for a request over `limit`, naming the flag.
+absl::Status LimitError(std::string_view limit, std::string_view flag, std::string message) {
+  absl::Status s = absl::ResourceExhaustedError(absl::StrCat(message, " (--", Sv(flag), ")"));
+  s.SetPayload(Sv(kLimitPayloadUrl), absl::Cord(Sv(limit)));
+  return s;
+}
+
 // Converts one series' labels, validating them. `builder_pairs` is reused scratch.
 absl::Status ConvertLabels(const prometheus::TimeSeries& ts, size_t index,
                            const RemoteWriteLimits& limits,
@@ -25,9 +34,9 @@ absl::Status ConvertLabels(const prometheus::TimeSeries& ts, size_t index,
     return absl::InvalidArgumentError(absl::StrFormat("series %d {%s}: %s", index, rendered, what));
   };
   if (static_cast<size_t>(ts.labels_size()) > limits.max_labels_per_series) {
-    return absl::ResourceExhaustedError(
-        absl::StrFormat("series %d has %d labels, more than the limit of %d", index,
-                        ts.labels_size(), limits.max_labels_per_series));
+    return LimitError(kLimitLabelsPerSeries, "storage.remote-write.max-labels-per-series",
+                      absl::StrFormat("series %d has %d labels, more than the limit of %d", index,
+                                      ts.labels_size(), limits.max_labels_per_series));
   }
   // Fast path: senders (Prometheus among them) send labels sorted by name; then the
   // encoding is built directly, without the pairs vector or a sort.
@@ -38,11 +47,19 @@ absl::Status ConvertLabels(const prometheus::TimeSeries& ts, size_t index,
   pairs->clear();
   bool has_name = false;
   for (const auto& l : ts.labels()) {
-    if (l.name().size() > limits.max_label_name_bytes ||
-        l.value().size() > limits.max_label_value_bytes) {
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "series %d: label %s is longer than the limit (%d bytes for names, %d for values)", index,
-          l.name().substr(0, 64), limits.max_label_name_bytes, limits.max_label_value_bytes));
+    if (l.name().size() > limits.max_label_name_bytes) {
+      return LimitError(kLimitLabelNameLength, "storage.remote-write.max-label-name-length",
+                        absl::StrFormat("series %d: label name %s... is %d bytes long, more than "
+                                        "the limit of %d",
+                                        index, l.name().substr(0, 64), l.name().size(),
+                                        limits.max_label_name_bytes));
+    }
+    if (l.value().size() > limits.max_label_value_bytes) {
+      return LimitError(kLimitLabelValueLength, "storage.remote-write.max-label-value-length",
+                        absl::StrFormat("series %d: the value of label %s is %d bytes long, more "
+                                        "than the limit of %d",
+                                        index, l.name().substr(0, 64), l.value().size(),
+                                        limits.max_label_value_bytes));
     }
     if (!IsValidLabelName(l.name())) {
       return fail(absl::StrFormat("invalid label name \"%s\"", l.name()));
@@ -77,6 +94,24 @@ absl::Status ConvertLabels(const prometheus::TimeSeries& ts, size_t index,
 
 }  // namespace
 
+std::string WriteLimitHit(const absl::Status& status) {
+  auto p = status.GetPayload(Sv(kLimitPayloadUrl));
+  return p.has_value() ? std::string(*p) : std::string();
+}
+
+int RemoteWriteHttpStatus(const absl::Status& status) {
+  if (status.ok()) return 204;
+  std::string limit = WriteLimitHit(status);
+  // A snappy bomb is bad data (400, as the remote-write issue asks); a request that is
+  // merely too big for this server's per-request limits is 413.
+  if (limit == kLimitSeriesPerRequest || limit == kLimitSamplesPerRequest) return 413;
+  if (status.code() == absl::StatusCode::kInvalidArgument ||
+      status.code() == absl::StatusCode::kResourceExhausted) {
+    return 400;
+  }
+  return 500;
+}
+
 absl::Status DecodeSnappyWriteRequest(std::string_view body, const RemoteWriteLimits& limits,
                                       prometheus::WriteRequest* out) {
   size_t len = 0;
@@ -84,7 +119,8 @@ absl::Status DecodeSnappyWriteRequest(std::string_view body, const RemoteWriteLi
     return absl::InvalidArgumentError("snappy: corrupt input (bad length header)");
   }
   if (len > limits.max_decompressed_bytes) {
-    return absl::ResourceExhaustedError(
+    return LimitError(
+        kLimitDecompressedBytes, "storage.remote-write.max-decompressed-size",
         absl::StrFormat("decompressed request would be %d bytes, more than the limit of %d", len,
                         limits.max_decompressed_bytes));
   }
@@ -102,16 +138,16 @@ absl::Status IngestWriteRequest(const prometheus::WriteRequest& req,
                                 const RemoteWriteLimits& limits, storage::Appendable* db,
                                 RemoteWriteResult* result) {
   if (static_cast<size_t>(req.timeseries_size()) > limits.max_series_per_request) {
-    return absl::ResourceExhaustedError(
-        absl::StrFormat("request has %d series, more than the limit of %d", req.timeseries_size(),
-                        limits.max_series_per_request));
+    return LimitError(kLimitSeriesPerRequest, "storage.remote-write.max-series-per-request",
+                      absl::StrFormat("request has %d series, more than the limit of %d",
+                                      req.timeseries_size(), limits.max_series_per_request));
   }
   size_t samples = 0;
   for (const auto& ts : req.timeseries()) samples += ts.samples_size();
   if (samples > limits.max_samples_per_request) {
-    return absl::ResourceExhaustedError(
-        absl::StrFormat("request has %d samples, more than the limit of %d", samples,
-                        limits.max_samples_per_request));
+    return LimitError(kLimitSamplesPerRequest, "storage.remote-write.max-samples-per-request",
+                      absl::StrFormat("request has %d samples, more than the limit of %d", samples,
+                                      limits.max_samples_per_request));
   }
   // Validate everything before appending anything.
   std::vector<Labels> labels(req.timeseries_size());
@@ -138,7 +174,15 @@ absl::Status IngestWriteRequest(const prometheus::WriteRequest& req,
       }
       ++result->samples_rejected;
       ++result->rejected_by_reason[static_cast<int>(*reason)];
-      if (result->first_rejection.ok()) result->first_rejection = r.status();
+      if (result->first_rejection.ok()) {
+        result->first_rejection = r.status();
+        if (*reason == storage::RejectReason::kLimit) {
+          // The head's series limit: name the flag that sets it.
+          result->first_rejection =
+              absl::Status(r.status().code(),
+                           absl::StrCat(r.status().message(), " (--storage.tsdb.max-series)"));
+        }
+      }
     }
   }
   absl::Status s = app->Commit();

@@ -24,6 +24,9 @@
 
 namespace cairn::server {
 
+// Per-request limits of remote write and gRPC ingestion (flags in docs/limits.md).
+// A request over any of them is refused whole with kResourceExhausted; the status
+// names the flag and carries the limit's name (WriteLimitHit).
 struct RemoteWriteLimits {
   size_t max_decompressed_bytes = 64 << 20;
   size_t max_series_per_request = 1 << 20;
@@ -32,6 +35,23 @@ struct RemoteWriteLimits {
   size_t max_label_name_bytes = 1024;
   size_t max_label_value_bytes = 16 << 10;
 };
+
+// Names of the write limits: label values of cairn_limit_hits_total{limit="..."}.
+inline constexpr std::string_view kLimitDecompressedBytes = "remote_write_decompressed_bytes";
+inline constexpr std::string_view kLimitSeriesPerRequest = "remote_write_series_per_request";
+inline constexpr std::string_view kLimitSamplesPerRequest = "remote_write_samples_per_request";
+inline constexpr std::string_view kLimitLabelsPerSeries = "remote_write_labels_per_series";
+inline constexpr std::string_view kLimitLabelNameLength = "remote_write_label_name_length";
+inline constexpr std::string_view kLimitLabelValueLength = "remote_write_label_value_length";
+
+// The name of the write limit `status` reports, or "" when it reports none.
+std::string WriteLimitHit(const absl::Status& status);
+
+// The HTTP status remote write answers a refused request with: 413 when the request
+// is too large as a whole (decompressed size, series or samples per request), 400
+// for invalid series and per-series limits (Prometheus drops such a batch instead
+// of retrying it), 500 for storage failures.
+int RemoteWriteHttpStatus(const absl::Status& status);
 
 struct RemoteWriteResult {
   uint64_t samples_accepted = 0;

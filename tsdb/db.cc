@@ -60,6 +60,7 @@ absl::StatusOr<std::unique_ptr<DB>> DB::Open(std::string dir, DbOptions opts) {
   head::HeadOptions head_opts;
   head_opts.chunk_range_ms = opts.block_range_ms;
   head_opts.chunk_dir = io::JoinPath(db->dir_, "head_chunks");
+  head_opts.max_series = opts.max_head_series;
   {
     absl::MutexLock l(&db->mu_);
     for (const auto& b : db->blocks_) {
@@ -479,6 +480,8 @@ DbStats DB::stats() const {
   if (head_ != nullptr) {
     s.head_series = head_->num_series();
     s.head_chunks = static_cast<uint64_t>(head_->num_chunks());
+    s.head_series_limit_rejections =
+        static_cast<uint64_t>(head_->rejected(storage::RejectReason::kLimit));
     s.head_min_time_ms = head_->min_time();
     s.head_max_time_ms = head_->max_time();
     const wal::WalStats w = head_->wal_stats();

@@ -59,6 +59,8 @@ struct DbOptions {
   // Write every block chunk in Prometheus' XOR encoding, so Prometheus' tools can
   // read the blocks; otherwise chunks are packed where smaller (docs/format/chunks.md).
   bool prometheus_compatible_blocks = false;
+  // Most series the head may hold (HeadOptions::max_series); 0: no limit.
+  size_t max_head_series = 0;
 };
 
 struct DbStats {
@@ -66,6 +68,8 @@ struct DbStats {
   uint64_t blocks_bytes = 0;
   uint64_t head_series = 0;
   uint64_t head_chunks = 0;
+  // Samples refused because they would have created a series beyond max_head_series.
+  uint64_t head_series_limit_rejections = 0;
   int64_t head_min_time_ms = 0;
   int64_t head_max_time_ms = 0;
   uint64_t compactions = 0;

@@ -72,6 +72,43 @@ TEST(FlagsTest, AlertmanagerQueueCapacity) {
   EXPECT_NE(f.status().message().find("must be positive"), absl::string_view::npos);
 }
 
+TEST(FlagsTest, LimitFlags) {
+  auto f = Parse({});
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->web_max_connections, 512);  // Prometheus' default
+  EXPECT_EQ(f->tsdb_max_series, 0);        // no limit unless asked
+  f = Parse({"--web.max-request-body-size=1MB", "--web.max-connections=3",
+             "--storage.remote-write.max-decompressed-size=2MB",
+             "--storage.remote-write.max-series-per-request=4",
+             "--storage.remote-write.max-samples-per-request=5",
+             "--storage.remote-write.max-labels-per-series=6",
+             "--storage.remote-write.max-label-name-length=7",
+             "--storage.remote-write.max-label-value-length=8", "--storage.tsdb.max-series=9"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->web_max_request_body_size, "1MB");
+  EXPECT_EQ(f->web_max_connections, 3);
+  EXPECT_EQ(f->remote_write_max_decompressed_size, "2MB");
+  EXPECT_EQ(f->remote_write_max_series_per_request, 4);
+  EXPECT_EQ(f->remote_write_max_samples_per_request, 5);
+  EXPECT_EQ(f->remote_write_max_labels_per_series, 6);
+  EXPECT_EQ(f->remote_write_max_label_name_length, 7);
+  EXPECT_EQ(f->remote_write_max_label_value_length, 8);
+  EXPECT_EQ(f->tsdb_max_series, 9);
+  f = Parse({"--storage.tsdb.max-series=-1"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(),
+            "flag --storage.tsdb.max-series: must not be negative (0 disables the limit), got -1");
+  f = Parse({"--web.max-request-body-size=lots"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("web.max-request-body-size"), absl::string_view::npos);
+  f = Parse({"--query.max-concurrency=0"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(), "flag --query.max-concurrency: must be at least 1, got 0");
+  f = Parse({"--web.max-connections=x"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(), "flag --web.max-connections: expected an integer, got \"x\"");
+}
+
 TEST(FlagsTest, Durations) {
   EXPECT_EQ(*ParsePrometheusDuration("15d"), 15LL * 86400 * 1000);
   EXPECT_EQ(*ParsePrometheusDuration("1h30m"), 5400000);

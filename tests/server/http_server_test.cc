@@ -135,6 +135,43 @@ TEST_F(HttpServerTest, BodyOverLimitGets413) {
   ASSERT_TRUE(c.ReadResponse(&head, &body));
   EXPECT_NE(head.find("413"), std::string::npos) << head;
   EXPECT_NE(body.find("1000"), std::string::npos);
+  EXPECT_EQ(server_->limit_hits().body_bytes, 1u);
+  EXPECT_EQ(server_->limit_hits().connections, 0u);
+}
+
+TEST(HttpServerLimitTest, ConnectionOverLimitGets503AndIsCounted) {
+  HttpServer::Options o;
+  o.listen_address = "127.0.0.1:0";
+  o.max_connections = 1;
+  o.threads = 1;
+  HttpServer server(o);
+  server.Route("/ok", [](const HttpRequest&, HttpResponse* resp) { resp->body = "ok"; });
+  ASSERT_TRUE(server.Start().ok());
+  std::string head, body;
+  {
+    RawClient first(server.port());
+    // A completed request proves the first connection holds the only slot.
+    first.Send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(first.ReadResponse(&head, &body));
+    EXPECT_EQ(body, "ok");
+    RawClient second(server.port());
+    ASSERT_TRUE(second.connected());  // the kernel accepts; the server refuses
+    ASSERT_TRUE(second.ReadResponse(&head, &body));
+    EXPECT_NE(head.find("503"), std::string::npos) << head;
+    EXPECT_EQ(body, "too many open connections: the limit is 1\n");
+    EXPECT_EQ(server.limit_hits().connections, 1u);
+  }
+  // Once the first connection is gone its slot is free again. The server notices the
+  // close asynchronously, so a refused attempt is retried (bounded).
+  bool served = false;
+  for (int attempt = 0; attempt < 200 && !served; ++attempt) {
+    RawClient c(server.port());
+    c.Send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+    served = c.ReadResponse(&head, &body) && body == "ok";
+    if (!served) usleep(20000);
+  }
+  EXPECT_TRUE(served);
+  server.Stop();
 }
 
 TEST_F(HttpServerTest, GarbageGets400) {

@@ -152,6 +152,70 @@ TEST(RemoteWriteTest, LimitsAreEnforced) {
   EXPECT_TRUE(store.data.empty());
 }
 
+TEST(RemoteWriteTest, EachLimitNamesItsFlagAndIsReported) {
+  struct Case {
+    std::string name;
+    RemoteWriteLimits limits;
+    prometheus::WriteRequest req;
+    std::string_view limit;
+    std::string flag;
+    int http_status;
+  };
+  auto with = [](auto set) {
+    RemoteWriteLimits l;
+    set(l);
+    return l;
+  };
+  std::vector<Case> cases = {
+      {"series", with([](RemoteWriteLimits& l) { l.max_series_per_request = 1; }),
+       Request({{{{"__name__", "a"}}, {{1, 1}}}, {{{"__name__", "b"}}, {{1, 1}}}}),
+       kLimitSeriesPerRequest, "--storage.remote-write.max-series-per-request", 413},
+      {"samples", with([](RemoteWriteLimits& l) { l.max_samples_per_request = 2; }),
+       Request({{{{"__name__", "a"}}, {{1, 1}, {2, 2}, {3, 3}}}}), kLimitSamplesPerRequest,
+       "--storage.remote-write.max-samples-per-request", 413},
+      {"labels", with([](RemoteWriteLimits& l) { l.max_labels_per_series = 2; }),
+       Request({{{{"__name__", "a"}, {"b", "1"}, {"c", "1"}}, {{1, 1}}}}), kLimitLabelsPerSeries,
+       "--storage.remote-write.max-labels-per-series", 400},
+      {"name length", with([](RemoteWriteLimits& l) { l.max_label_name_bytes = 8; }),
+       Request({{{{"__name__", "a"}, {"long_label_name", "1"}}, {{1, 1}}}}), kLimitLabelNameLength,
+       "--storage.remote-write.max-label-name-length", 400},
+      {"value length", with([](RemoteWriteLimits& l) { l.max_label_value_bytes = 4; }),
+       Request({{{{"__name__", "toolongvalue"}}, {{1, 1}}}}), kLimitLabelValueLength,
+       "--storage.remote-write.max-label-value-length", 400},
+  };
+  for (const Case& c : cases) {
+    FakeStore store;
+    RemoteWriteResult res;
+    absl::Status s = IngestWriteRequest(c.req, c.limits, &store, &res);
+    EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << c.name;
+    EXPECT_EQ(WriteLimitHit(s), c.limit) << c.name;
+    EXPECT_NE(s.message().find(c.flag), absl::string_view::npos) << s.message();
+    EXPECT_NE(s.message().find("limit of"), absl::string_view::npos) << s.message();
+    EXPECT_EQ(RemoteWriteHttpStatus(s), c.http_status) << c.name;
+    EXPECT_TRUE(store.data.empty()) << c.name;
+    // Within the limit the same request lands.
+    FakeStore ok_store;
+    RemoteWriteResult ok_res;
+    EXPECT_TRUE(IngestWriteRequest(c.req, {}, &ok_store, &ok_res).ok()) << c.name;
+    EXPECT_FALSE(ok_store.data.empty()) << c.name;
+  }
+  // The decompressed size is checked while decoding.
+  std::string raw(4096, 'a'), compressed;
+  snappy::Compress(raw.data(), raw.size(), &compressed);
+  RemoteWriteLimits small;
+  small.max_decompressed_bytes = 1024;
+  prometheus::WriteRequest out;
+  absl::Status s = DecodeSnappyWriteRequest(compressed, small, &out);
+  EXPECT_EQ(WriteLimitHit(s), kLimitDecompressedBytes);
+  EXPECT_NE(s.message().find("--storage.remote-write.max-decompressed-size"),
+            absl::string_view::npos);
+  EXPECT_EQ(RemoteWriteHttpStatus(s), 400);  // a snappy bomb is bad data
+  // Errors that are not limits name none.
+  EXPECT_EQ(WriteLimitHit(absl::InvalidArgumentError("bad")), "");
+  EXPECT_EQ(RemoteWriteHttpStatus(absl::InvalidArgumentError("bad")), 400);
+  EXPECT_EQ(RemoteWriteHttpStatus(absl::UnavailableError("disk")), 500);
+}
+
 TEST(RemoteWriteTest, CommitFailureIsReported) {
   FakeStore store;
   store.fail_commit = true;

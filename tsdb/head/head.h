@@ -50,6 +50,12 @@ struct HeadOptions {
   int64_t min_valid_time = INT64_MIN;
   // Where full chunks are kept out of the heap (chunk_arena.h); empty: on the heap.
   std::string chunk_dir;
+  // Most series the head may hold; 0: no limit. An append that would create a series
+  // beyond it is refused (RejectReason::kLimit, kResourceExhausted) while series
+  // already in the head keep taking samples. WAL replay is not limited: it restores
+  // series that were accepted before. Concurrent appenders may overshoot the limit by
+  // at most one series each (the check and the creation are not one atomic step).
+  size_t max_series = 0;
 };
 
 class Head final : public storage::Appendable, public storage::Queryable {

@@ -58,6 +58,13 @@ absl::StatusOr<storage::SeriesRef> HeadAppender::Append(storage::SeriesRef ref,
         head_->CountReject(RejectReason::kInvalidLabels);
         return st;
       }
+      if (size_t limit = head_->options_.max_series; limit != 0 && head_->series_.size() >= limit) {
+        head_->CountReject(RejectReason::kLimit);
+        return RejectedSampleError(
+            RejectReason::kLimit, labels, t_ms,
+            absl::StrCat("new series refused: the head holds ", head_->series_.size(),
+                         " series, the limit is ", limit));
+      }
       auto [created, is_new] = head_->series_.GetOrCreate(labels);
       s = created;
       if (is_new) head_->IndexSeries(*s);

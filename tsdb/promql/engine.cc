@@ -132,9 +132,34 @@ absl::StatusOr<Value> Engine::RangeQuery(storage::Queryable& queryable, std::str
   return Exec(queryable, query, start_ms, end_ms, step_ms, /*instant=*/false, control);
 }
 
+EngineLimitHits Engine::limit_hits() const {
+  EngineLimitHits h;
+  h.max_samples = max_samples_hits_.load(std::memory_order_relaxed);
+  h.timeout = timeout_hits_.load(std::memory_order_relaxed);
+  h.queue_timeout = queue_timeout_hits_.load(std::memory_order_relaxed);
+  return h;
+}
+
 absl::StatusOr<Value> Engine::Exec(storage::Queryable& queryable, std::string_view query,
                                    int64_t start_ms, int64_t end_ms, int64_t step_ms, bool instant,
                                    const QueryControl& control) {
+  bool queue_timeout = false;
+  absl::StatusOr<Value> v =
+      ExecUncounted(queryable, query, start_ms, end_ms, step_ms, instant, control, &queue_timeout);
+  if (queue_timeout) {
+    queue_timeout_hits_.fetch_add(1, std::memory_order_relaxed);
+  } else if (v.status().code() == absl::StatusCode::kDeadlineExceeded) {
+    timeout_hits_.fetch_add(1, std::memory_order_relaxed);
+  } else if (v.status().code() == absl::StatusCode::kResourceExhausted) {
+    max_samples_hits_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return v;
+}
+
+absl::StatusOr<Value> Engine::ExecUncounted(storage::Queryable& queryable, std::string_view query,
+                                            int64_t start_ms, int64_t end_ms, int64_t step_ms,
+                                            bool instant, const QueryControl& control,
+                                            bool* queue_timeout) {
   absl::StatusOr<ExprPtr> parsed = ParseExpr(query);
   if (!parsed.ok()) return parsed.status();
   const Expr& expr = **parsed;
@@ -152,6 +177,8 @@ absl::StatusOr<Value> Engine::Exec(storage::Queryable& queryable, std::string_vi
     auto until = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout);
     if (!slot_freed_.wait_until(lock, until,
                                 [&] { return running_ < options_.max_concurrent_queries; })) {
+      *queue_timeout = true;
+      // Prometheus' message, word for word (clients match on it).
       return absl::DeadlineExceededError("query timed out in query queue");
     }
     ++running_;

@@ -48,6 +48,13 @@ struct EngineOptions {
   absl::Duration default_subquery_step = absl::Minutes(1);
 };
 
+// How often each query limit refused a query, since the engine was created.
+struct EngineLimitHits {
+  int64_t max_samples = 0;    // EngineOptions::max_samples (kResourceExhausted)
+  int64_t timeout = 0;        // the query's timeout ran out while it was evaluated
+  int64_t queue_timeout = 0;  // the timeout ran out while waiting for a concurrency slot
+};
+
 // Per-query controls.
 struct QueryControl {
   // Set to true (from any thread) to stop the query with kCancelled.
@@ -74,16 +81,26 @@ class Engine {
                                    const QueryControl& control = {});
 
   const EngineOptions& options() const { return options_; }
+  EngineLimitHits limit_hits() const;
 
  private:
+  // Runs ExecUncounted and counts the limit it hit, if any.
   absl::StatusOr<Value> Exec(storage::Queryable& queryable, std::string_view query,
                              int64_t start_ms, int64_t end_ms, int64_t step_ms, bool instant,
                              const QueryControl& control);
+  // Sets *queue_timeout when the query timed out before it got a concurrency slot.
+  absl::StatusOr<Value> ExecUncounted(storage::Queryable& queryable, std::string_view query,
+                                      int64_t start_ms, int64_t end_ms, int64_t step_ms,
+                                      bool instant, const QueryControl& control,
+                                      bool* queue_timeout);
 
   const EngineOptions options_;
   std::mutex mu_;
   std::condition_variable slot_freed_;
   int running_ = 0;  // guarded by mu_
+  std::atomic<int64_t> max_samples_hits_{0};
+  std::atomic<int64_t> timeout_hits_{0};
+  std::atomic<int64_t> queue_timeout_hits_{0};
 };
 
 // Prometheus' API error type for an error returned by the engine: "bad_data",

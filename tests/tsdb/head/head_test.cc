@@ -380,9 +380,10 @@ std::string TempDir(const std::string& name) {
   return dir;
 }
 
-std::unique_ptr<Head> OpenWal(const std::string& dir) {
+std::unique_ptr<Head> OpenWal(const std::string& dir, size_t max_series = 0) {
   HeadOptions o;
   o.num_stripes = 64;
+  o.max_series = max_series;
   auto h = Head::Open(io::FileSystem::Default(), dir, o);
   EXPECT_TRUE(h.ok()) << h.status();
   return h.ok() ? std::move(*h) : nullptr;
@@ -527,6 +528,73 @@ TEST(HeadAppendWindowTest, OldSamplesAndFencedCommitsAreRefused) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].second, (Samples{{9800, 2}}));
   EXPECT_EQ((*h)->rejected(storage::RejectReason::kTooOld), 2);
+}
+
+}  // namespace
+}  // namespace cairn::head
+
+namespace cairn::head {
+namespace {
+
+TEST(HeadSeriesLimitTest, NewSeriesRefusedExistingKeepIngesting) {
+  HeadOptions o;
+  o.num_stripes = 4;
+  o.max_series = 2;
+  auto opened = Head::Open(nullptr, "", o);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Head* head = opened->get();
+  Labels a{{"__name__", "a"}};
+  Labels b{{"__name__", "b"}};
+  Labels c{{"__name__", "c"}};
+  auto app = head->NewAppender();
+  ASSERT_TRUE(app->Append(0, a, 10, 1).ok());
+  ASSERT_TRUE(app->Append(0, b, 10, 1).ok());
+  auto refused = app->Append(0, c, 10, 1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(storage::GetRejectReason(refused.status()), RejectReason::kLimit);
+  EXPECT_NE(refused.status().message().find("c"), std::string_view::npos);
+  EXPECT_NE(refused.status().message().find("the limit is 2"), std::string_view::npos)
+      << refused.status();
+  // Existing series keep taking samples, in the same batch and later ones.
+  ASSERT_TRUE(app->Append(0, a, 20, 2).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  ASSERT_TRUE(app->Append(0, b, 30, 3).ok());
+  EXPECT_FALSE(app->Append(0, c, 30, 3).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  EXPECT_EQ(head->num_series(), 2u);
+  EXPECT_EQ(head->rejected(RejectReason::kLimit), 2);
+  auto r = Query(head, 0, 100, {M(MatchType::kRegexMatch, "__name__", ".+")});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].second, (Samples{{10, 1}, {20, 2}}));
+  EXPECT_EQ(r[1].second, (Samples{{10, 1}, {30, 3}}));
+  // Once truncation drops series, room for new ones opens up again.
+  ASSERT_TRUE(head->Truncate(1000).ok());
+  EXPECT_EQ(head->num_series(), 0u);
+  ASSERT_TRUE(app->Append(0, c, 2000, 1).ok());
+  ASSERT_TRUE(app->Commit().ok());
+}
+
+TEST(HeadSeriesLimitTest, ReplayRestoresSeriesBeyondALoweredLimit) {
+  std::string dir = TempDir("series_limit");
+  {
+    auto head = OpenWal(dir);
+    ASSERT_NE(head, nullptr);
+    auto app = head->NewAppender();
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(app->Append(0, Labels{{"__name__", "s" + std::to_string(i)}}, 10, i).ok());
+    }
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  auto head = OpenWal(dir, /*max_series=*/1);
+  ASSERT_NE(head, nullptr);
+  EXPECT_EQ(head->num_series(), 3u);  // replay is not limited
+  auto app = head->NewAppender();
+  EXPECT_TRUE(app->Append(0, Labels{{"__name__", "s1"}}, 20, 1).ok());
+  auto refused = app->Append(0, Labels{{"__name__", "s9"}}, 20, 1);
+  EXPECT_EQ(storage::GetRejectReason(refused.status()), RejectReason::kLimit);
+  ASSERT_TRUE(app->Commit().ok());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -91,11 +91,14 @@ TEST_F(EngineTest, TooManySamples) {
   EXPECT_EQ(ErrorType(v.status()), "execution");
   EXPECT_EQ(v.status().message(),
             "query processing would load too many samples into memory in query execution");
+  EXPECT_EQ(engine.limit_hits().max_samples, 1);
+  EXPECT_EQ(engine.limit_hits().timeout, 0);
   // Within the limit it works: 10 series x 100 samples is 1000.
   o.max_samples = 5000;
   Engine bigger(o);
   v = bigger.InstantQuery(storage_, "sum(rate(m[2m]))", 99 * 1000);
   ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(bigger.limit_hits().max_samples, 0);
   ASSERT_EQ(v->vector.size(), 1u);
   // Each series is 0, 1, ..., 99 at 1 s intervals; the window [-21 s, 99 s] holds all
   // of it. Extrapolation stops at the counter's zero point (t=0) and at the last
@@ -114,6 +117,8 @@ TEST_F(EngineTest, Timeout) {
   EXPECT_EQ(v.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(ErrorType(v.status()), "timeout");
   EXPECT_THAT(std::string(v.status().message()), StartsWith("query timed out in "));
+  EXPECT_EQ(engine.limit_hits().timeout + engine.limit_hits().queue_timeout, 1);
+  EXPECT_EQ(engine.limit_hits().max_samples, 0);
 }
 
 TEST_F(EngineTest, Cancelled) {
@@ -174,6 +179,8 @@ TEST_F(EngineTest, ConcurrencyLimitQueuesThenTimesOut) {
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(second.status().message(), "query timed out in query queue");
+  EXPECT_EQ(engine.limit_hits().queue_timeout, 1);
+  EXPECT_EQ(engine.limit_hits().timeout, 0);  // the queue wait is counted apart
   blocking.Release();
   t.join();
   ASSERT_TRUE(first.ok()) << first.status();
