@@ -189,6 +189,10 @@ absl::Status IngestWriteRequest(const prometheus::WriteRequest& req,
   if (!s.ok()) {
     result->samples_rejected += result->samples_accepted;
     result->samples_accepted = 0;
+    // The request was fine; the server could not store it (a full disk is
+    // kResourceExhausted in storage). Unavailable makes it a 5xx / gRPC UNAVAILABLE,
+    // so senders keep the batch and retry instead of dropping it as bad data.
+    return absl::UnavailableError(s.message());
   }
   return s;
 }

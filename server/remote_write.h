@@ -69,8 +69,8 @@ absl::Status DecodeSnappyWriteRequest(std::string_view body, const RemoteWriteLi
 
 // Validates every series of `req` (kInvalidArgument naming the series and the fault,
 // kResourceExhausted for limits), then appends and commits its samples. On a
-// validation error nothing is appended. Commit failures (e.g. disk full) come back as
-// their storage status (kUnavailable / kResourceExhausted).
+// validation error nothing is appended. Commit failures (e.g. a full disk) come back as
+// kUnavailable with the storage's message: the request may succeed when retried.
 absl::Status IngestWriteRequest(const prometheus::WriteRequest& req,
                                 const RemoteWriteLimits& limits, storage::Appendable* db,
                                 RemoteWriteResult* result);

@@ -30,7 +30,11 @@ class FakeStore : public storage::Appendable {
       return 1;
     }
     absl::Status Commit() override {
-      if (s_->fail_commit) return absl::UnavailableError("disk on fire");
+      if (s_->fail_commit) {
+        // What the head answers on a full disk.
+        return absl::ResourceExhaustedError(
+            "head commit: WAL write failed: no space left on device");
+      }
       for (auto& [k, smp] : pending_) s_->data[k].push_back(smp);
       pending_.clear();
       return absl::OkStatus();
@@ -221,7 +225,11 @@ TEST(RemoteWriteTest, CommitFailureIsReported) {
   store.fail_commit = true;
   auto req = Request({{{{"__name__", "a"}}, {{1, 1}}}});
   RemoteWriteResult res;
-  EXPECT_EQ(IngestWriteRequest(req, {}, &store, &res).code(), absl::StatusCode::kUnavailable);
+  // A full disk is the server's problem, not the request's: 5xx, so senders retry.
+  absl::Status s = IngestWriteRequest(req, {}, &store, &res);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("no space left on device"), absl::string_view::npos);
+  EXPECT_EQ(RemoteWriteHttpStatus(s), 500);
   EXPECT_EQ(res.samples_accepted, 0u);
 }
 
