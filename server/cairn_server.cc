@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "server/api_util.h"
@@ -238,6 +240,9 @@ void CairnServer::RegisterRoutes() {
   http_->Route("/api/v1/write", [this](const HttpRequest& req, HttpResponse* resp) {
     HandleRemoteWrite(req, resp);
   });
+  http_->Route("/api/v1/status/config", [this](const HttpRequest& req, HttpResponse* resp) {
+    HandleStatusConfig(req, resp);
+  });
   http_->Route("/-/reload",
                [this](const HttpRequest& req, HttpResponse* resp) { HandleReload(req, resp); });
   status_api_->Register(http_.get());
@@ -281,6 +286,28 @@ absl::Status CairnServer::ReloadConfig() {
   }
   notifier_->ApplyConfig(*cfg);
   scrape_manager_->ApplyConfig(*cfg);
+  {
+    std::string text;
+    if (flags_.config_file.empty()) {
+      text = absl::StrCat(
+          "global:\n  scrape_interval: 15s\n  scrape_timeout: 10s\n  evaluation_interval: 15s\n"
+          "scrape_configs:\n- job_name: cairn\n  static_configs:\n  - targets:\n    - ",
+          cfg->scrape_configs.empty() || cfg->scrape_configs[0].static_configs.empty() ||
+                  cfg->scrape_configs[0].static_configs[0].targets.empty()
+              ? std::string()
+              : cfg->scrape_configs[0].static_configs[0].targets[0],
+          "\n");
+    } else {
+      // Read after a successful load: an edit in between shows the newer text, which
+      // the next reload would apply.
+      std::ifstream in(flags_.config_file, std::ios::binary);
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      text = ss.str();
+    }
+    absl::MutexLock l(&config_text_mu_);
+    config_text_ = std::move(text);
+  }
   reload_successful_->Set({}, 1);
   reload_success_time_->Set({}, absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
   std::fprintf(stderr, "cairn: loaded config %s (%zu scrape configs)\n", cfg->source.c_str(),
@@ -304,6 +331,16 @@ absl::Status CairnServer::ApplyRuleConfig(const config::Config& cfg) {
     return absl::Status(s.code(), absl::StrCat("loading rule files: ", s.message()));
   }
   return absl::OkStatus();
+}
+
+void CairnServer::HandleStatusConfig(const HttpRequest&, HttpResponse* resp) {
+  std::string data = "{\"yaml\":";
+  {
+    absl::MutexLock l(&config_text_mu_);
+    AppendJsonString(&data, config_text_);
+  }
+  data += "}";
+  RespondSuccess(resp, data);
 }
 
 void CairnServer::HandleReload(const HttpRequest& req, HttpResponse* resp) {

@@ -75,6 +75,8 @@ class CairnServer {
   // Loads the config's rule files into the rule manager; an error leaves it as is.
   absl::Status ApplyRuleConfig(const config::Config& cfg);
   void HandleReload(const HttpRequest& req, HttpResponse* resp);
+  // GET /api/v1/status/config: {"yaml": <the running configuration>}.
+  void HandleStatusConfig(const HttpRequest& req, HttpResponse* resp);
 
   const ServerFlags flags_;
   std::unique_ptr<WebSecurity> web_security_;  // null without --web.config.file
@@ -97,6 +99,10 @@ class CairnServer {
   std::unique_ptr<rules::RuleManager> rule_manager_;
   std::unique_ptr<RulesApi> rules_api_;
   absl::Mutex reload_mu_;  // one reload at a time
+  absl::Mutex config_text_mu_;
+  // The text of the running configuration: --config.file as read at the last
+  // successful (re)load, or the embedded default rendered as YAML.
+  std::string config_text_ ABSL_GUARDED_BY(config_text_mu_);
   MetricsRegistry metrics_;
   RemoteWriteLimits write_limits_;
   std::unique_ptr<LimitMetrics> limit_metrics_;

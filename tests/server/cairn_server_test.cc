@@ -97,6 +97,23 @@ class CairnServerTest : public ::testing::Test {
   int port_ = 0;
 };
 
+// /api/v1/status/config answers the running configuration file's text (the web UI's
+// config page reads it), updated by a reload.
+TEST_F(CairnServerTest, StatusConfigIsTheRunningConfig) {
+  Reply r = Request(port_, "GET", "/api/v1/status/config");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{\"status\":\"success\",\"data\":{\"yaml\":\"scrape_configs: []\\n\"}}");
+  std::ofstream(dir_ + "/empty.yml") << "global:\n  scrape_interval: 7s\nscrape_configs: []\n";
+  ASSERT_TRUE(server_->ReloadConfig().ok());
+  r = Request(port_, "GET", "/api/v1/status/config");
+  EXPECT_NE(r.body.find("scrape_interval: 7s"), std::string::npos) << r.body;
+  // A refused reload keeps the running text.
+  std::ofstream(dir_ + "/empty.yml") << "global: [\n";
+  EXPECT_FALSE(server_->ReloadConfig().ok());
+  r = Request(port_, "GET", "/api/v1/status/config");
+  EXPECT_NE(r.body.find("scrape_interval: 7s"), std::string::npos) << r.body;
+}
+
 TEST_F(CairnServerTest, HealthAndMetrics) {
   EXPECT_EQ(Request(port_, "GET", "/-/healthy").status, 200);
   EXPECT_EQ(Request(port_, "GET", "/-/ready").status, 200);
