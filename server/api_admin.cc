@@ -109,9 +109,8 @@ void AdminApi::DeleteSeries(const HttpRequest& req, HttpResponse* resp) const {
   for (const std::string& s : selectors) {
     absl::StatusOr<std::vector<Matcher>> ms = promql::ParseMetricSelector(s);
     if (!ms.ok()) {
-      return RespondError(
-          resp, ApiErrorType::kBadData,
-          absl::StrCat("invalid parameter \"match[]\": ", ms.status().message()));
+      return RespondError(resp, ApiErrorType::kBadData,
+                          absl::StrCat("invalid parameter \"match[]\": ", ms.status().message()));
     }
     matchers.push_back(std::move(*ms));
   }
