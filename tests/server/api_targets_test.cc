@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/cairn_server.h"
+#include "tests/server/test_http_client.h"
 #include "tsdb/io/file_system.h"
 
 namespace cairn::server {
@@ -22,35 +23,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Reply {
-  int status = 0;
-  std::string body;
-};
-
-Reply Request(int port, const std::string& method, const std::string& target) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  Reply r;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    close(fd);
-    return r;
-  }
-  std::string req = method + " " + target +
-                    " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
-  (void)!write(fd, req.data(), req.size());
-  std::string resp;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) resp.append(buf, static_cast<size_t>(n));
-  close(fd);
-  if (resp.size() > 12) r.status = std::stoi(resp.substr(9, 3));
-  size_t sep = resp.find("\r\n\r\n");
-  if (sep != std::string::npos) r.body = resp.substr(sep + 4);
-  return r;
-}
+using test_http::Reply;
+using test_http::Request;
 
 class TargetsApiTest : public ::testing::Test {
  protected:

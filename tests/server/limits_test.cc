@@ -17,53 +17,16 @@
 
 #include "gtest/gtest.h"
 #include "server/cairn_server.h"
+#include "tests/server/test_http_client.h"
 
 namespace cairn::server {
 namespace {
 
-struct Reply {
-  int status = 0;
-  std::string body;
-};
+using test_http::ReadReply;
+using test_http::Reply;
+using test_http::Request;
 
-int Connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-Reply ReadReply(int fd) {
-  std::string resp;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) resp.append(buf, static_cast<size_t>(n));
-  Reply r;
-  if (resp.size() > 12) r.status = std::stoi(resp.substr(9, 3));
-  size_t sep = resp.find("\r\n\r\n");
-  if (sep != std::string::npos) r.body = resp.substr(sep + 4);
-  return r;
-}
-
-// One HTTP/1.1 request with Connection: close.
-Reply Request(int port, const std::string& method, const std::string& target,
-              const std::string& body = "") {
-  int fd = Connect(port);
-  if (fd < 0) return {};
-  std::string req = method + " " + target +
-                    " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\n\r\n" + body;
-  (void)!write(fd, req.data(), req.size());
-  Reply r = ReadReply(fd);
-  close(fd);
-  return r;
-}
+int Connect(int port) { return test_http::ConnectLoopback(port); }
 
 using LabelPairs = std::vector<std::pair<std::string, std::string>>;
 
