@@ -125,7 +125,10 @@ absl::Status IndexReader::Series(uint64_t ref, Labels* labels,
   }
   std::string_view in = data_.substr(offset, series_end_ - offset);
   uint64_t len;
-  if (!GetVarint64(&in, &len) || len + 4 > in.size()) return Corrupt(offset, "series entry");
+  // `len` comes from the file: compare without adding to it (a huge length would wrap).
+  if (!GetVarint64(&in, &len) || in.size() < 4 || len > in.size() - 4) {
+    return Corrupt(offset, "series entry");
+  }
   std::string_view entry = in.substr(0, len);
   if (crc32c::Value(entry) != DecodeBigEndian32(in.data() + len)) {
     return Corrupt(offset, "series entry (checksum)");

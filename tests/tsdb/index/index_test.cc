@@ -181,5 +181,31 @@ TEST_F(IndexTest, EveryFlippedByteIsDetectedOrHarmless) {
   EXPECT_GT(detected, static_cast<int>(orig.size() * 3 / 4));
 }
 
+// A series entry whose length prefix is close to 2^64 (found by index_reader_fuzzer):
+// the bounds check must not wrap around and send the CRC read far past the file.
+TEST_F(IndexTest, HugeSeriesEntryLengthIsCorruptionNotAWildRead) {
+  WriteSample(3);
+  auto r = OpenReader();
+  ASSERT_NE(r, nullptr);
+  auto all = r->AllPostings();
+  ASSERT_TRUE(all->Next());
+  const uint64_t ref = all->At();
+  std::string bad = data_;
+  const size_t offset = ref * 16;  // series entries are 16-byte aligned (docs/format/index.md)
+  // Ten-byte varint of 2^64 - 3 over the entry's length and first bytes.
+  const unsigned char huge[10] = {0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+  ASSERT_LT(offset + sizeof(huge), bad.size());
+  bad.replace(offset, sizeof(huge), reinterpret_cast<const char*>(huge), sizeof(huge));
+  auto reader = IndexReader::Open(bad, "huge-length");
+  ASSERT_TRUE(reader.ok()) << reader.status();  // series entries are checked when read
+  Labels l;
+  std::vector<ChunkMeta> c;
+  absl::Status s = (*reader)->Series(ref, &l, &c);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find("series entry"), absl::string_view::npos) << s;
+  // Refused for its length, before any checksum is read from where the length points.
+  EXPECT_EQ(s.message().find("checksum"), absl::string_view::npos) << s;
+}
+
 }  // namespace
 }  // namespace cairn::index
