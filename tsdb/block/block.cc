@@ -1,6 +1,7 @@
 #include "tsdb/block/block.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -25,6 +26,9 @@ class AnyChunkIterator {
     }
   }
   bool Next() { return packed_mode_ ? packed_.Next() : xor_.Next(); }
+  size_t NextBatch(Sample* out, size_t max) {
+    return packed_mode_ ? packed_.NextBatch(out, max) : xor_.NextBatch(out, max);
+  }
   bool Seek(int64_t t) { return packed_mode_ ? packed_.Seek(t) : xor_.Seek(t); }
   int64_t t() const { return packed_mode_ ? packed_.t() : xor_.t(); }
   double v() const { return packed_mode_ ? packed_.v() : xor_.v(); }
@@ -78,6 +82,36 @@ class BlockSeriesIterator final : public SampleIterator {
       open_ = false;
       if (!OpenNextChunk()) return false;
     }
+  }
+
+  // Whole runs of the open chunk at once, clipped to [mint, maxt] afterwards.
+  size_t NextBatch(Sample* out, size_t max) override {
+    size_t n = 0;
+    while (n < max && !done_) {
+      if (!open_ && !OpenNextChunk()) break;
+      const size_t want = max - n;
+      const size_t k = it_.NextBatch(out + n, want);
+      size_t begin = 0, end = k;
+      while (begin < end && out[n + begin].t < mint_) ++begin;  // first chunk only
+      while (end > begin && out[n + end - 1].t > maxt_) --end;
+      if (begin > 0 && end > begin) {
+        std::memmove(out + n, out + n + begin, (end - begin) * sizeof(Sample));
+      }
+      if (end > begin) has_sample_ = true;
+      n += end - begin;
+      if (end < k) {  // passed maxt
+        Stop();
+        break;
+      }
+      if (k < want) {  // the chunk ran out, or failed
+        if (!it_.status().ok()) {
+          Fail(it_.status());
+          break;
+        }
+        open_ = false;
+      }
+    }
+    return n;
   }
 
   int64_t t() const override { return it_.t(); }

@@ -1,8 +1,8 @@
 // BitWriter / BitReader: the MSB-first bit streams under the Gorilla chunk codec.
 //
-// BitWriter owns its buffer; bytes() is a valid stream at every moment (the unused
-// low bits of the last byte are zero), so a chunk that is still being appended to can
-// be copied and decoded. BitReader reads borrowed bytes with unaligned 64-bit
+// BitWriter owns its buffer; after Seal() bytes() is a valid stream (the unused low
+// bits of the last byte are zero), so a chunk that is still being appended to can be
+// copied and decoded. BitReader reads borrowed bytes with unaligned 64-bit
 // big-endian loads and never reads past the end: reads beyond it return zero bits
 // and set overrun(), which decoders turn into a kDataLoss status.
 //
@@ -14,6 +14,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -33,58 +34,119 @@ inline void StoreBigEndian64(void* p, uint64_t w) {
 
 class BitWriter {
  public:
-  BitWriter() = default;
+  // `header_bytes` zero bytes precede the bit stream; the owner patches them with
+  // SetByte() (the XOR chunk keeps its sample count there).
+  explicit BitWriter(size_t header_bytes = 0) { Reset(header_bytes); }
+  BitWriter(BitWriter&&) noexcept = default;
+  BitWriter& operator=(BitWriter&&) noexcept = default;
 
-  void Reset() {
-    buf_.clear();
+  void Reset(size_t header_bytes = 0) {
+    pos_ = header_bytes;
     acc_ = 0;
     acc_bits_ = 0;
-    sealed_ = true;
+    if (cap_ < header_bytes + kSlackBytes) Grow(header_bytes + kSlackBytes);
+    std::memset(buf_.get(), 0, header_bytes + 8);
   }
-  // Appends the low `n` bits of `v`, most significant first. REQUIRES: n <= 64.
-  // Bits gather in a register-sized accumulator and leave it as whole bytes. (A
-  // read-modify-write of a 64-bit word per call was 3x slower: each store stalled
-  // the next call's overlapping load.)
+
+  // Makes room for `bits` more bits plus a Seal(). Writers call it once per logical
+  // record so that WriteBits itself never checks capacity.
+  void Reserve(size_t bits) {
+    const size_t need = pos_ + bits / 8 + kSlackBytes;
+    if (need > cap_) Grow(need);
+  }
+
+  // A run of writes with the writer's state held in locals (registers), stored back
+  // and sealed by Finish(). Inside a run the compiler need not reload the state after
+  // every byte store, which it must do for member fields since a uint8_t store may
+  // alias them. At most one run per writer at a time; no other writer calls during it.
+  class Run {
+   public:
+    // REQUIRES: w->Reserve() covers every bit written in this run.
+    explicit Run(BitWriter* w)
+        : w_(w), buf_(w->buf_.get()), pos_(w->pos_), acc_(w->acc_), acc_bits_(w->acc_bits_) {}
+    Run(const Run&) = delete;
+    Run& operator=(const Run&) = delete;
+
+    // Appends the low `n` bits of `v`, most significant first (higher bits of `v`
+    // are ignored). REQUIRES: 1 <= n <= 64.
+    //
+    // Bits gather in a 64-bit accumulator that is stored as one big-endian word when
+    // it fills, so a call costs a few register operations and at most one store.
+    void WriteBits(uint64_t v, int n) {
+      v &= ~uint64_t{0} >> (64 - n);
+      const int free = 64 - acc_bits_;  // 1..64
+      if (n < free) {
+        acc_ = (acc_ << n) | v;
+        acc_bits_ += n;
+        return;
+      }
+      const int rest = n - free;  // 0..63
+      // (x << (free - 1)) << 1 is x << free without the undefined shift by 64; bits
+      // of acc_ above acc_bits_ (stale, never masked) are shifted out here.
+      internal::StoreBigEndian64(buf_ + pos_, ((acc_ << (free - 1)) << 1) | (v >> rest));
+      pos_ += 8;
+      acc_ = v;
+      acc_bits_ = rest;
+    }
+
+    // Stores the state back and seals the stream (see BitWriter::Seal).
+    void Finish() {
+      const uint64_t mask = acc_bits_ == 0 ? 0 : ~uint64_t{0} >> (64 - acc_bits_);
+      internal::StoreBigEndian64(buf_ + pos_, ((acc_ & mask) << (63 - acc_bits_)) << 1);
+      w_->pos_ = pos_;
+      w_->acc_ = acc_;
+      w_->acc_bits_ = acc_bits_;
+    }
+
+   private:
+    BitWriter* const w_;
+    uint8_t* const buf_;
+    size_t pos_;
+    uint64_t acc_;
+    int acc_bits_;
+  };
+
+  // One-off write: a Run of one call (REQUIRES as Run::WriteBits, and Reserve()).
   void WriteBits(uint64_t v, int n) {
-    if (n > 56) {
-      WriteBits(v >> 32, n - 32);
-      WriteBits(v & 0xffffffffULL, 32);
-      return;
-    }
-    if (n == 0) return;
-    if (sealed_) {
-      if (acc_bits_ > 0) buf_.pop_back();  // the partial byte is still in acc_
-      sealed_ = false;
-    }
-    acc_ = (acc_ << n) | (v & ((uint64_t{1} << n) - 1));
-    acc_bits_ += n;
-    while (acc_bits_ >= 8) {
-      acc_bits_ -= 8;
-      buf_.push_back(static_cast<char>(acc_ >> acc_bits_));
-    }
-    acc_ &= (uint64_t{1} << acc_bits_) - 1;
-  }
-  // Appends the partial last byte (zero-padded) so that bytes() is a complete
-  // stream. Cheap to call after every logical record; the next WriteBits undoes it.
-  void Seal() {
-    if (sealed_) return;
-    if (acc_bits_ > 0) buf_.push_back(static_cast<char>(acc_ << (8 - acc_bits_)));
-    sealed_ = true;
+    Run r(this);
+    r.WriteBits(v, n);
+    r.Finish();
   }
   void WriteBit(bool b) { WriteBits(b ? 1 : 0, 1); }
 
-  // The stream: every written bit, the last byte zero-padded.
+  // Stores the partial accumulator (zero-padded) after the complete words, so that
+  // bytes() is a whole stream. One store.
+  void Seal() { Run(this).Finish(); }
+
+  // The header and every written bit, the last byte zero-padded.
   // REQUIRES: Seal() since the last WriteBits.
-  std::string_view bytes() const { return buf_; }
-  // Overwrites byte `i` of the stream. REQUIRES: byte `i` is complete (not the
-  // partial last byte).
-  void SetByte(size_t i, uint8_t b) { buf_[i] = static_cast<char>(b); }
+  std::string_view bytes() const {
+    return std::string_view(reinterpret_cast<const char*>(buf_.get()),
+                            pos_ + (static_cast<size_t>(acc_bits_) + 7) / 8);
+  }
+  // Overwrites byte `i` of the header. REQUIRES: i < header_bytes.
+  void SetByte(size_t i, uint8_t b) { buf_[i] = b; }
+  // Heap bytes held (for memory accounting).
+  size_t capacity_bytes() const { return cap_; }
 
  private:
-  std::string buf_;
-  uint64_t acc_ = 0;    // the low acc_bits_ bits are not yet complete bytes
-  int acc_bits_ = 0;    // < 8 between calls
-  bool sealed_ = true;  // buf_ ends with the partial byte (if any)
+  // Room kept past pos_: one word for the accumulator's store plus one for Seal().
+  static constexpr size_t kSlackBytes = 16;
+
+  void Grow(size_t need) {
+    size_t cap = cap_ == 0 ? 64 : cap_;
+    while (cap < need) cap *= 2;
+    std::unique_ptr<uint8_t[]> b(new uint8_t[cap]);
+    if (buf_ != nullptr) std::memcpy(b.get(), buf_.get(), pos_ + 8);
+    buf_ = std::move(b);
+    cap_ = cap;
+  }
+
+  std::unique_ptr<uint8_t[]> buf_;
+  size_t cap_ = 0;
+  size_t pos_ = 0;    // bytes complete in buf_; the accumulator's bits follow
+  uint64_t acc_ = 0;  // the low acc_bits_ bits are the stream's tail
+  int acc_bits_ = 0;  // 0..63 between calls
 };
 
 class BitReader {
@@ -143,6 +205,17 @@ class BitReader {
   }
 
   bool overrun() const { return overrun_; }
+
+  // For decoders' unchecked batch loops, which read with PeekAt() while the position
+  // is at least 32 bytes before the end and store the position back with set_pos().
+  const uint8_t* data() const { return data_; }
+  size_t size_bytes() const { return size_bytes_; }
+  size_t pos() const { return pos_; }
+  void set_pos(size_t bit_pos) { pos_ = bit_pos; }
+  // The 57 or more bits at `bit_pos`, left-aligned. REQUIRES: bit_pos / 8 + 8 <= size.
+  static uint64_t PeekAt(const uint8_t* data, size_t bit_pos) {
+    return internal::LoadBigEndian64(data + (bit_pos >> 3)) << (bit_pos & 7);
+  }
 
   // Fast-path primitives for decoders that parse several fields from one word:
   // Peek() returns the next 57 or more bits, left-aligned (zeros past the end);

@@ -8,13 +8,22 @@
 // an error; status() then tells which (a sticky error read once, STYLE.md #5).
 // t()/v() are valid only after a call returned true.
 //
+// NextBatch(out, max) is `max` calls of Next() at once: it stores each sample in out[]
+// and returns how many; fewer than `max` only at the end or on an error (t()/v() are
+// then invalid, as after a Next() that returned false); after a full batch t()/v()
+// are its last sample. Decoders override it with
+// a loop that keeps their state in registers and skips the per-sample virtual calls;
+// the default just calls Next().
+//
 // Thread-safety: none; one iterator per thread.
 #ifndef CAIRN_TSDB_CHUNK_SAMPLE_ITERATOR_H_
 #define CAIRN_TSDB_CHUNK_SAMPLE_ITERATOR_H_
 
+#include <cstddef>
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "tsdb/model/sample.h"
 
 namespace cairn {
 
@@ -26,6 +35,11 @@ class SampleIterator {
   virtual int64_t t() const = 0;
   virtual double v() const = 0;
   virtual absl::Status status() const { return absl::OkStatus(); }
+  virtual size_t NextBatch(Sample* out, size_t max) {
+    size_t n = 0;
+    while (n < max && Next()) out[n++] = Sample{t(), v()};
+    return n;
+  }
 };
 
 // An iterator over nothing; optionally carrying an error.

@@ -1,6 +1,8 @@
 #include "tsdb/chunk/xor_chunk.h"
 
+#include <algorithm>
 #include <bit>
+#include <cstring>
 
 namespace cairn {
 namespace {
@@ -20,7 +22,8 @@ inline int64_t BucketToInt(uint64_t bits, int nbits) {
   return static_cast<int64_t>(bits);
 }
 
-void PutVarintBits(BitWriter* w, uint64_t v) {
+template <typename Writer>
+void PutVarintBits(Writer* w, uint64_t v) {
   while (v >= 0x80) {
     w->WriteBits((v & 0x7f) | 0x80, 8);
     v >>= 7;
@@ -45,8 +48,7 @@ bool GetVarintBits(BitReader* r, uint64_t* v) {
 }  // namespace
 
 void XorChunkEncoder::Reset() {
-  w_.Reset();
-  w_.WriteBits(0, 16);  // sample count, patched on every append
+  w_.Reset(kHeaderBytes);  // the sample count, patched on every append
   w_.Seal();
   num_samples_ = 0;
   min_time_ = t_ = 0;
@@ -57,68 +59,98 @@ void XorChunkEncoder::Reset() {
 }
 
 void XorChunkEncoder::Append(int64_t t, double v) {
-  const uint64_t bits = std::bit_cast<uint64_t>(v);
-  if (num_samples_ == 0) {
-    // Zig-zag varint of the first timestamp, then the raw value.
-    PutVarintBits(&w_, (static_cast<uint64_t>(t) << 1) ^ static_cast<uint64_t>(t >> 63));
-    w_.WriteBits(bits, 64);
-    min_time_ = t;
-  } else if (num_samples_ == 1) {
-    t_delta_ = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
-    PutVarintBits(&w_, t_delta_);
-    WriteValue(bits);
-  } else {
-    const uint64_t delta = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
-    const int64_t dod = static_cast<int64_t>(delta - t_delta_);
-    if (dod == 0) {
-      w_.WriteBits(0, 1);
-    } else if (FitsBucket(dod, 14)) {
-      w_.WriteBits(0b10, 2);
-      w_.WriteBits(static_cast<uint64_t>(dod), 14);
-    } else if (FitsBucket(dod, 17)) {
-      w_.WriteBits(0b110, 3);
-      w_.WriteBits(static_cast<uint64_t>(dod), 17);
-    } else if (FitsBucket(dod, 20)) {
-      w_.WriteBits(0b1110, 4);
-      w_.WriteBits(static_cast<uint64_t>(dod), 20);
-    } else {
-      w_.WriteBits(0b1111, 4);
-      w_.WriteBits(static_cast<uint64_t>(dod), 64);
-    }
-    t_delta_ = delta;
-    WriteValue(bits);
+  if (num_samples_ < 2) [[unlikely]] {
+    AppendHead(t, v);
+    return;
   }
+  // At most 4 + 64 timestamp bits and 2 + 5 + 6 + 64 value bits.
+  w_.Reserve(4 + 64 + 13 + 64);
+  const uint64_t bits = std::bit_cast<uint64_t>(v);
+  BitWriter::Run r(&w_);  // must not escape, so that it lives in registers
+  const uint64_t delta = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
+  const int64_t dod = static_cast<int64_t>(delta - t_delta_);
+  // Prefix and payload go out in one write: '0', '10'+14, '110'+17, '1110'+20 bits.
+  const uint64_t udod = static_cast<uint64_t>(dod);
+  if (dod == 0) {
+    r.WriteBits(0, 1);
+  } else if (FitsBucket(dod, 14)) {
+    r.WriteBits((uint64_t{0b10} << 14) | (udod & 0x3fff), 16);
+  } else if (FitsBucket(dod, 17)) {
+    r.WriteBits((uint64_t{0b110} << 17) | (udod & 0x1ffff), 20);
+  } else if (FitsBucket(dod, 20)) {
+    r.WriteBits((uint64_t{0b1110} << 20) | (udod & 0xfffff), 24);
+  } else {
+    r.WriteBits(0b1111, 4);
+    r.WriteBits(udod, 64);
+  }
+  t_delta_ = delta;
+  WriteValue(&r, bits);
+  r.Finish();
   t_ = t;
   v_bits_ = bits;
   ++num_samples_;
-  w_.Seal();
   w_.SetByte(0, static_cast<uint8_t>(num_samples_ >> 8));
   w_.SetByte(1, static_cast<uint8_t>(num_samples_));
 }
 
-void XorChunkEncoder::WriteValue(uint64_t bits) {
+// The first two samples: a zig-zag varint timestamp and the raw value, then a varint
+// timestamp delta and an XORed value. Out of line, so Append's fast path stays small.
+void XorChunkEncoder::AppendHead(int64_t t, double v) {
+  w_.Reserve(2 * 80 + 64);
+  const uint64_t bits = std::bit_cast<uint64_t>(v);
+  BitWriter::Run r(&w_);
+  if (num_samples_ == 0) {
+    PutVarintBits(&r, (static_cast<uint64_t>(t) << 1) ^ static_cast<uint64_t>(t >> 63));
+    r.WriteBits(bits, 64);
+    min_time_ = t;
+  } else {
+    t_delta_ = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
+    PutVarintBits(&r, t_delta_);
+    WriteValue(&r, bits);
+  }
+  r.Finish();
+  t_ = t;
+  v_bits_ = bits;
+  ++num_samples_;
+  w_.SetByte(0, static_cast<uint8_t>(num_samples_ >> 8));
+  w_.SetByte(1, static_cast<uint8_t>(num_samples_));
+}
+
+inline void XorChunkEncoder::WriteValue(BitWriter::Run* r, uint64_t bits) {
   const uint64_t x = bits ^ v_bits_;
   if (x == 0) {
-    w_.WriteBits(0, 1);
+    r->WriteBits(0, 1);
     return;
   }
   int leading = std::countl_zero(x);
   const int trailing = std::countr_zero(x);
   if (leading >= 32) leading = 31;  // the window start is stored in 5 bits
-  if (leading_ != 0xff && leading >= leading_ && trailing >= trailing_) {
+  const int prev_leading = leading_, prev_trailing = trailing_;
+  if (leading >= prev_leading && trailing >= prev_trailing) {  // leading_ is 0xff until set
     // Fits the previous window: '10' + the window's bits.
-    w_.WriteBits(0b10, 2);
-    w_.WriteBits(x >> trailing_, 64 - leading_ - trailing_);
+    const int sigbits = 64 - prev_leading - prev_trailing;
+    const uint64_t payload = x >> prev_trailing;
+    if (sigbits <= 62) {
+      r->WriteBits((uint64_t{0b10} << sigbits) | payload, 2 + sigbits);
+    } else {
+      r->WriteBits(0b10, 2);
+      r->WriteBits(payload, sigbits);
+    }
     return;
   }
   leading_ = static_cast<uint8_t>(leading);
   trailing_ = static_cast<uint8_t>(trailing);
   const int sigbits = 64 - leading - trailing;
   // '11' + 5 bits leading + 6 bits length (64 wraps to 0) + the bits.
-  w_.WriteBits(0b11, 2);
-  w_.WriteBits(static_cast<uint64_t>(leading), 5);
-  w_.WriteBits(static_cast<uint64_t>(sigbits) & 0x3f, 6);
-  w_.WriteBits(x >> trailing, sigbits);
+  const uint64_t header = (uint64_t{0b11} << 11) | (static_cast<uint64_t>(leading) << 6) |
+                          (static_cast<uint64_t>(sigbits) & 0x3f);
+  const uint64_t payload = x >> trailing;
+  if (sigbits <= 51) {
+    r->WriteBits((header << sigbits) | payload, 13 + sigbits);
+  } else {
+    r->WriteBits(header, 13);
+    r->WriteBits(payload, sigbits);
+  }
 }
 
 void XorChunkIterator::Reset(std::string_view bytes) {
@@ -212,6 +244,135 @@ bool XorChunkIterator::Next() {
   if (r_.overrun()) return Fail();
   ++read_;
   return true;
+}
+
+// Decodes samples from data (a stream whose bit positions start at 0) into out[] until
+// `stop` samples have been read in all, or, with kCheckEnd false, until the position
+// reaches end_bits; with kCheckEnd true a sample that ends past end_bits is the
+// truncation Next() reports. Reads are unchecked: the caller guarantees 40 readable
+// bytes past the position (a sample spans at most 4 + 64 + 13 + 64 = 145 bits, and a
+// load reads 8 bytes). Returns false on corruption (or truncation).
+template <bool kCheckEnd>
+bool XorChunkIterator::DecodeRun(const uint8_t* data, size_t end_bits, size_t stop, BatchState* st,
+                                 Sample* out, size_t* n) {
+  size_t pos = st->pos, read = st->read, k = *n;
+  uint64_t t = st->t, t_delta = st->t_delta, v_bits = st->v_bits;
+  int leading = st->leading, trailing = st->trailing;
+  bool window = st->window, ok = true;
+  while (read < stop && (kCheckEnd || pos < end_bits)) {
+    uint64_t w = BitReader::PeekAt(data, pos);
+    uint64_t dod;
+    if ((w >> 63) == 0) {
+      dod = 0;
+      pos += 1;
+    } else if ((w >> 62) == 0b10) {
+      dod = static_cast<uint64_t>(BucketToInt((w << 2) >> 50, 14));
+      pos += 16;
+    } else if ((w >> 61) == 0b110) {
+      dod = static_cast<uint64_t>(BucketToInt((w << 3) >> 47, 17));
+      pos += 20;
+    } else if ((w >> 60) == 0b1110) {
+      dod = static_cast<uint64_t>(BucketToInt((w << 4) >> 44, 20));
+      pos += 24;
+    } else {
+      pos += 4;
+      dod = (BitReader::PeekAt(data, pos) >> 32) << 32;
+      dod |= BitReader::PeekAt(data, pos + 32) >> 32;
+      pos += 64;
+    }
+    w = BitReader::PeekAt(data, pos);
+    uint64_t x = 0;
+    if ((w >> 63) == 0) {
+      pos += 1;
+    } else {
+      int header;
+      if ((w >> 62) == 0b11) {
+        leading = static_cast<int>((w >> 57) & 0x1f);
+        int sig = static_cast<int>((w >> 51) & 0x3f);
+        if (sig == 0) sig = 64;
+        if (leading + sig > 64) {
+          ok = false;
+          break;
+        }
+        trailing = 64 - leading - sig;
+        window = true;
+        header = 13;
+      } else {
+        if (!window) {  // '10' reuses a window, but none was set yet
+          ok = false;
+          break;
+        }
+        header = 2;
+      }
+      const int sig = 64 - leading - trailing;
+      pos += static_cast<size_t>(header);
+      if (sig <= 57) {
+        x = BitReader::PeekAt(data, pos) >> (64 - sig);
+      } else {
+        x = (BitReader::PeekAt(data, pos) >> 32) << (sig - 32);
+        x |= BitReader::PeekAt(data, pos + 32) >> (96 - sig);
+      }
+      pos += static_cast<size_t>(sig);
+    }
+    if (kCheckEnd && pos > end_bits) {
+      ok = false;
+      break;
+    }
+    t_delta += dod;
+    t += t_delta;
+    v_bits ^= x << trailing;
+    out[k++] = Sample{static_cast<int64_t>(t), std::bit_cast<double>(v_bits)};
+    ++read;
+  }
+  st->pos = pos;
+  st->read = read;
+  st->t = t;
+  st->t_delta = t_delta;
+  st->v_bits = v_bits;
+  st->leading = leading;
+  st->trailing = trailing;
+  st->window = window;
+  *n = k;
+  return ok;
+}
+
+size_t XorChunkIterator::NextBatch(Sample* out, size_t max) {
+  size_t n = 0;
+  // The first two samples (varints) take the checked path.
+  while (n < max && read_ < 2) {
+    if (!Next()) return n;
+    out[n++] = Sample{t_, std::bit_cast<double>(v_bits_)};
+  }
+  if (n == max || read_ >= total_ || corrupt_) return n;
+  BatchState st{r_.pos(),  read_,  static_cast<uint64_t>(t_), t_delta_, v_bits_, leading_,
+                trailing_, window_};
+  const size_t stop = std::min<size_t>(total_, read_ + (max - n));
+  const uint8_t* data = r_.data();
+  const size_t size = r_.size_bytes();
+  bool ok = true;
+  // In place while 40 bytes follow the position; then the last bytes from a
+  // zero-padded copy, where a stream that ends early reads zeros and is caught by
+  // the end check, as Next() catches it.
+  if (size > 40) ok = DecodeRun<false>(data, (size - 40) * 8, stop, &st, out, &n);
+  if (ok && st.read < stop) {
+    uint8_t tail[96] = {};
+    const size_t from = st.pos >> 3;  // < size: a stream ends before its last bit
+    const size_t pos_base = from * 8;
+    std::memcpy(tail, data + from, size - from);
+    st.pos -= pos_base;
+    ok = DecodeRun<true>(tail, (size - from) * 8, stop, &st, out, &n);
+    st.pos += pos_base;
+  }
+  r_.set_pos(st.pos);
+  read_ = static_cast<uint16_t>(st.read);
+  t_ = static_cast<int64_t>(st.t);
+  t_delta_ = st.t_delta;
+  v_bits_ = st.v_bits;
+  leading_ = static_cast<uint8_t>(st.leading);
+  trailing_ = static_cast<uint8_t>(st.trailing);
+  window_ = st.window;
+  if (!ok) Fail();
+  return n;
 }
 
 bool XorChunkIterator::Seek(int64_t t) {

@@ -42,9 +42,10 @@ class XorChunkEncoder {
   size_t size_bytes() const { return w_.bytes().size(); }
 
  private:
-  void WriteValue(uint64_t bits);
+  void AppendHead(int64_t t, double v);
+  void WriteValue(BitWriter::Run* r, uint64_t bits);
 
-  BitWriter w_;
+  BitWriter w_{2};
   uint16_t num_samples_ = 0;
   int64_t min_time_ = 0;
   int64_t t_ = 0;
@@ -64,11 +65,23 @@ class XorChunkIterator final : public SampleIterator {
 
   bool Next() override;
   bool Seek(int64_t t) override;
+  size_t NextBatch(Sample* out, size_t max) override;
   int64_t t() const override { return t_; }
   double v() const override;
   absl::Status status() const override;
 
  private:
+  // The decoder's state, copied to locals for NextBatch's loop.
+  struct BatchState {
+    size_t pos;
+    size_t read;
+    uint64_t t, t_delta, v_bits;
+    int leading, trailing;
+    bool window;
+  };
+  template <bool kCheckEnd>
+  static bool DecodeRun(const uint8_t* data, size_t end_bits, size_t stop, BatchState* st,
+                        Sample* out, size_t* n);
   bool Fail();
 
   BitReader r_;

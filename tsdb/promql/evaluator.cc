@@ -112,13 +112,23 @@ absl::Status LoadSamples(const storage::Series& series, std::unique_ptr<SampleIt
   out->clear();
   *it = series.Iterator(std::move(*it));
   SampleIterator* i = it->get();
-  while (i->Next()) {
-    double v = i->v();
-    uint64_t bits = std::bit_cast<uint64_t>(v);
-    if (bits == kStaleNaNBits && !keep_stale) continue;
-    if (bits == kAbsentBits) v = std::bit_cast<double>(kNormalNaNBits);
-    out->push_back({i->t(), v});
-  }
+  // Decoded a batch at a time straight into `out`, then filtered in place.
+  constexpr size_t kBatch = 256;
+  size_t got;
+  do {
+    const size_t base = out->size();
+    out->resize(base + kBatch);
+    Sample* s = out->data() + base;
+    got = i->NextBatch(s, kBatch);
+    size_t kept = 0;
+    for (size_t j = 0; j < got; ++j) {
+      uint64_t bits = std::bit_cast<uint64_t>(s[j].v);
+      if (bits == kStaleNaNBits && !keep_stale) continue;
+      if (bits == kAbsentBits) s[j].v = std::bit_cast<double>(kNormalNaNBits);
+      s[kept++] = s[j];
+    }
+    out->resize(base + kept);
+  } while (got == kBatch);
   return i->status();
 }
 

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "gtest/gtest.h"
+#include "tests/tsdb/chunk/batch_decode_check.h"
 #include "tsdb/chunk/xor_chunk.h"
 
 namespace cairn {
@@ -23,6 +24,7 @@ void ExpectRoundTrip(const std::vector<Sample>& in) {
   auto enc = EncodePackedChunk(in);
   ASSERT_TRUE(enc.has_value());
   absl::Status st;
+  ExpectBatchesAgree<PackedChunkIterator>(*enc);
   std::vector<Sample> out = Decode(*enc, &st);
   ASSERT_TRUE(st.ok()) << st;
   ASSERT_EQ(out, in);  // Sample== compares value bits
@@ -84,6 +86,44 @@ TEST(PackedChunkTest, RandomSeriesRoundTripAndBeatXor) {
   EXPECT_LT(packed_bytes * 2, xor_bytes) << packed_bytes << " vs " << xor_bytes;
 }
 
+// Long chunks of every width mix (escapes, widths past the one-load limit, zero
+// widths) decode the same through NextBatch as through Next.
+TEST(PackedChunkTest, BatchDecodeAgreesOnEveryWidthMix) {
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 400; ++round) {
+    std::vector<Sample> s;
+    const int n = 1 + static_cast<int>(rng() % 1500);
+    const int t_jitter = static_cast<int>(rng() % 4);  // 0: exact spacing (width 0)
+    const int kind = static_cast<int>(rng() % 5);
+    int64_t t = static_cast<int64_t>(rng() % (int64_t{1} << 42));
+    int64_t iv = static_cast<int64_t>(rng() % 100000);
+    for (int i = 0; i < n; ++i) {
+      t += 15000 + (t_jitter ? static_cast<int64_t>(rng() % (1u << (4 * t_jitter))) : 0);
+      if (rng() % 97 == 0) t += static_cast<int64_t>(rng() % (int64_t{1} << 40));  // escape
+      switch (kind) {
+        case 0:  // constant: value width 0
+          break;
+        case 1:  // small steps with rare huge jumps: escapes in the value codes
+          iv += static_cast<int64_t>(rng() % 50);
+          if (rng() % 61 == 0) iv = static_cast<int64_t>(rng() % (int64_t{1} << 50));
+          break;
+        case 2:  // wide deltas: t and v widths together past 57 bits
+          iv = static_cast<int64_t>(rng() % (int64_t{1} << 52)) - (int64_t{1} << 51);
+          break;
+        default:  // gauge-like
+          iv = static_cast<int64_t>(rng() % 1000000);
+      }
+      s.push_back({t, kind == 4 ? static_cast<double>(iv) / 1000 : static_cast<double>(iv)});
+    }
+    auto enc = EncodePackedChunk(s);
+    ASSERT_TRUE(enc.has_value()) << "round " << round;
+    ExpectBatchesAgree<PackedChunkIterator>(*enc);
+    absl::Status st;
+    ASSERT_EQ(Decode(*enc, &st), s) << "round " << round;
+    ASSERT_TRUE(st.ok()) << st;
+  }
+}
+
 // Truncated or mangled chunks end with an error, never a crash or overread.
 TEST(PackedChunkTest, CorruptInputIsAnError) {
   std::vector<Sample> s;
@@ -91,6 +131,7 @@ TEST(PackedChunkTest, CorruptInputIsAnError) {
   std::string enc = *EncodePackedChunk(s);
   for (size_t cut = 0; cut < enc.size(); ++cut) {
     absl::Status st;
+    ExpectBatchesAgree<PackedChunkIterator>(enc.substr(0, cut));
     std::vector<Sample> out = Decode(enc.substr(0, cut), &st);
     EXPECT_FALSE(st.ok()) << "cut at " << cut;
     EXPECT_LT(out.size(), s.size());
@@ -100,6 +141,7 @@ TEST(PackedChunkTest, CorruptInputIsAnError) {
     std::string bad = enc;
     bad[rng() % bad.size()] ^= static_cast<char>(1 + rng() % 255);
     Decode(bad);  // must not crash (run under ASan/UBSan in CI)
+    ExpectBatchesAgree<PackedChunkIterator>(bad);
   }
 }
 

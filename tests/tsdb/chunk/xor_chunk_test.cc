@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/tsdb/chunk/batch_decode_check.h"
 #include "tsdb/model/sample.h"
 
 namespace cairn {
@@ -28,6 +29,7 @@ std::vector<Sample> Decode(std::string_view bytes, absl::Status* status = nullpt
 
 void ExpectRoundTrip(const std::vector<Sample>& samples) {
   absl::Status status;
+  ExpectBatchesAgree<XorChunkIterator>(Encode(samples));
   std::vector<Sample> got = Decode(Encode(samples), &status);
   ASSERT_TRUE(status.ok()) << status;
   ASSERT_EQ(got.size(), samples.size());
@@ -167,6 +169,7 @@ TEST(XorChunkTest, TruncationIsDataLossNeverCrash) {
   std::string b = Encode(s);
   for (size_t n = 0; n < b.size(); ++n) {
     absl::Status status;
+    ExpectBatchesAgree<XorChunkIterator>(std::string_view(b.data(), n));
     std::vector<Sample> got = Decode(std::string_view(b.data(), n), &status);
     ASSERT_FALSE(status.ok()) << "truncated to " << n << " bytes decoded cleanly";
     EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
@@ -185,6 +188,7 @@ TEST(XorChunkTest, FlippedBitsNeverCrash) {
     std::string c = b;
     c[rng() % c.size()] ^= static_cast<char>(1 << (rng() % 8));
     absl::Status status;
+    ExpectBatchesAgree<XorChunkIterator>(c);
     std::vector<Sample> got = Decode(c, &status);
     EXPECT_LE(got.size(), 65535u);
   }
