@@ -51,6 +51,7 @@ absl::Status CairnServer::Start() {
   if (!retention_bytes.ok()) return retention_bytes.status();
   db_opts.retention_bytes = *retention_bytes;
   db_opts.prometheus_compatible_blocks = flags_.prometheus_compatible_blocks;
+  db_opts.wal_fsync_on_commit = flags_.wal_fsync_on_commit;
   absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(flags_.storage_path, db_opts);
   if (!db.ok()) {
     return absl::Status(db.status().code(), absl::StrCat("opening storage at ", flags_.storage_path,

@@ -85,6 +85,15 @@ const std::vector<FlagSpec>& Specs() {
          f->prometheus_compatible_blocks = v == "true";
          return absl::OkStatus();
        }},
+      {"storage.tsdb.wal-fsync-on-commit",
+       "Fsync the WAL before acknowledging each write, so acknowledged samples survive a "
+       "machine crash, not only a crash of cairn (the default hands them to the kernel "
+       "before acknowledging and fsyncs every second).",
+       true,
+       [](ServerFlags* f, std::string_view v) {
+         f->wal_fsync_on_commit = v == "true";
+         return absl::OkStatus();
+       }},
       {"web.listen-address", "Address to listen on for the web interface and API.", false,
        [](ServerFlags* f, std::string_view v) {
          f->web_listen_address = v;

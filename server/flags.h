@@ -37,6 +37,7 @@ struct ServerFlags {
   int64_t tsdb_max_series = 0;
   bool enable_admin_api = false;
   bool prometheus_compatible_blocks = false;
+  bool wal_fsync_on_commit = false;
   bool enable_lifecycle = false;  // POST /-/reload and /-/quit, as Prometheus
   std::string log_level = "info";
 

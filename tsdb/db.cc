@@ -61,6 +61,8 @@ absl::StatusOr<std::unique_ptr<DB>> DB::Open(std::string dir, DbOptions opts) {
   head_opts.chunk_range_ms = opts.block_range_ms;
   head_opts.chunk_dir = io::JoinPath(db->dir_, "head_chunks");
   head_opts.max_series = opts.max_head_series;
+  head_opts.commit_durability = opts.wal_fsync_on_commit ? storage::CommitDurability::kFsync
+                                                         : storage::CommitDurability::kOsBuffer;
   {
     absl::MutexLock l(&db->mu_);
     for (const auto& b : db->blocks_) {
@@ -450,9 +452,24 @@ absl::Status DB::Snapshot(const std::string& dir, bool with_head) {
 }
 
 void DB::BackgroundLoop() {
-  while (!stop_.WaitForNotificationWithTimeout(absl::Milliseconds(opts_.maintenance_interval_ms))) {
-    if (absl::Status s = Maintain(); !s.ok()) {
-      LogLine(absl::StrCat("background maintenance failed: ", s.ToString()));
+  // Wakes every WAL sync interval; maintenance (which also syncs) runs when due.
+  const int64_t tick_ms = opts_.wal_sync_interval_ms > 0
+                              ? std::min(opts_.wal_sync_interval_ms, opts_.maintenance_interval_ms)
+                              : opts_.maintenance_interval_ms;
+  absl::Time next_maintenance = absl::Now() + absl::Milliseconds(opts_.maintenance_interval_ms);
+  while (!stop_.WaitForNotificationWithTimeout(absl::Milliseconds(tick_ms))) {
+    absl::Status s;
+    const char* what = "maintenance";
+    if (absl::Now() >= next_maintenance) {
+      s = Maintain();
+      next_maintenance = absl::Now() + absl::Milliseconds(opts_.maintenance_interval_ms);
+    } else {
+      what = "WAL sync";
+      absl::MutexLock l(&maintain_mu_);
+      if (head_ != nullptr) s = head_->SyncWal();
+    }
+    if (!s.ok()) {
+      LogLine(absl::StrCat("background ", what, " failed: ", s.ToString()));
       absl::MutexLock l(&mu_);
       ++stats_.maintenance_failures;
     }

@@ -56,6 +56,11 @@ struct DbOptions {
   int64_t retention_bytes = 0;  // 0: no size bound
   bool background = true;
   int64_t maintenance_interval_ms = 60 * 1000;
+  // Commits fsync the WAL before they return (power-loss durability) instead of
+  // handing it to the kernel (kill -9 durability), storage/appender.h.
+  bool wal_fsync_on_commit = false;
+  // How often the background thread fsyncs what commits left in the kernel's cache.
+  int64_t wal_sync_interval_ms = 1000;
   // Write every block chunk in Prometheus' XOR encoding, so Prometheus' tools can
   // read the blocks; otherwise chunks are packed where smaller (docs/format/chunks.md).
   bool prometheus_compatible_blocks = false;

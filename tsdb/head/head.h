@@ -56,6 +56,9 @@ struct HeadOptions {
   // series that were accepted before. Concurrent appenders may overshoot the limit by
   // at most one series each (the check and the creation are not one atomic step).
   size_t max_series = 0;
+  // How far an appender's Commit() takes its batch unless the appender is told
+  // otherwise (storage/appender.h).
+  storage::CommitDurability commit_durability = storage::CommitDurability::kFsync;
 };
 
 class Head final : public storage::Appendable, public storage::Queryable {

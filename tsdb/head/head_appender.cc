@@ -9,6 +9,9 @@ namespace cairn::head {
 using storage::RejectedSampleError;
 using storage::RejectReason;
 
+HeadAppender::HeadAppender(Head* head)
+    : head_(head), durability_(head->options_.commit_durability) {}
+
 std::unique_ptr<storage::Appender> Head::NewAppender() {
   return std::make_unique<HeadAppender>(this);
 }
@@ -75,8 +78,8 @@ absl::StatusOr<storage::SeriesRef> HeadAppender::Append(storage::SeriesRef ref,
     return RejectedSampleError(RejectReason::kTooOld, s->labels(), t_ms,
                                absl::StrCat("older than the head's lower bound ", bound));
   }
-  AppendCheck check;
-  {
+  AppendCheck check = AppendCheck::kOk;
+  if (!s->NewerThanNewest(t_ms)) {
     absl::MutexLock l(&s->mu());
     check = s->Check(t_ms, value);
   }

@@ -21,7 +21,7 @@ namespace cairn::head {
 
 class HeadAppender final : public storage::Appender {
  public:
-  explicit HeadAppender(Head* head) : head_(head) {}
+  explicit HeadAppender(Head* head);
 
   absl::StatusOr<storage::SeriesRef> Append(storage::SeriesRef ref, const Labels& labels,
                                             int64_t t_ms, double value) override;
@@ -38,7 +38,7 @@ class HeadAppender final : public storage::Appender {
   absl::Status ValidateLabels(const Labels& labels) const;
 
   Head* const head_;
-  storage::CommitDurability durability_ = storage::CommitDurability::kFsync;
+  storage::CommitDurability durability_;
   std::vector<Pending> pending_;
   // WAL encoding buffers, reused across batches.
   std::vector<wal::SeriesRecord> series_recs_;

@@ -50,8 +50,9 @@ void ReencodeWithout(std::string_view bytes, int64_t mint, int64_t maxt, XorChun
 }  // namespace
 
 AppendCheck MemSeries::Check(int64_t t, double v) const {
-  if (last_t_ == INT64_MIN || t > last_t_) return AppendCheck::kOk;
-  if (t < last_t_) return AppendCheck::kOutOfOrder;
+  const int64_t last_t = last_t_.load(std::memory_order_relaxed);
+  if (last_t == INT64_MIN || t > last_t) return AppendCheck::kOk;
+  if (t < last_t) return AppendCheck::kOutOfOrder;
   return std::bit_cast<uint64_t>(v) == std::bit_cast<uint64_t>(last_v_) ? AppendCheck::kIdentical
                                                                         : AppendCheck::kDuplicate;
 }
@@ -64,7 +65,7 @@ bool MemSeries::Append(int64_t t, double v, int64_t chunk_range_ms, ChunkArena* 
   }
   if (open_.num_samples() == 0) open_end_ = WindowEnd(t, chunk_range_ms);
   open_.Append(t, v);
-  last_t_ = t;
+  last_t_.store(t, std::memory_order_relaxed);
   last_v_ = v;
   return cut;
 }

@@ -16,6 +16,7 @@
 #ifndef CAIRN_TSDB_HEAD_MEM_SERIES_H_
 #define CAIRN_TSDB_HEAD_MEM_SERIES_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -84,7 +85,14 @@ class MemSeries {
     return closed_.empty() && open_.num_samples() == 0;
   }
   int64_t min_time() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  int64_t max_time() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return last_t_; }
+  int64_t max_time() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return last_t_.load(std::memory_order_relaxed);
+  }
+  // Whether `t` is past the newest sample, read without mu_: the newest timestamp
+  // never decreases, so a true answer can only go stale by a racing append, which
+  // the check under mu_ at commit time catches. The append fast path uses it to
+  // skip a lock per sample.
+  bool NewerThanNewest(int64_t t) const { return t > last_t_.load(std::memory_order_relaxed); }
   size_t num_chunks() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return closed_.size() + (open_.num_samples() > 0 ? 1 : 0);
   }
@@ -125,7 +133,7 @@ class MemSeries {
   std::vector<ClosedChunk> closed_ ABSL_GUARDED_BY(mu_);
   XorChunkEncoder open_ ABSL_GUARDED_BY(mu_);
   int64_t open_end_ ABSL_GUARDED_BY(mu_) = 0;  // exclusive end of the open chunk's window
-  int64_t last_t_ ABSL_GUARDED_BY(mu_) = INT64_MIN;
+  std::atomic<int64_t> last_t_{INT64_MIN};     // written under mu_ only; never decreases
   double last_v_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

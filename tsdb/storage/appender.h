@@ -27,12 +27,14 @@ using SeriesRef = uint64_t;
 
 // How far Commit() must take a batch before it returns.
 //   kFsync: the batch survives power loss (fsynced, shared with concurrent commits).
-//     The default, and what every acknowledged network write uses.
-//   kOsBuffer: the batch is handed to the kernel; it survives a crash of the process
-//     (kill -9) but a machine crash only after the next fsync (the DB's maintenance
-//     tick, a WAL segment cut, or any later kFsync commit). This is what Prometheus
-//     gives every sample; the scrape loop uses it because nobody waits on its
-//     commits and an fsync per scrape dominated its CPU cost.
+//     The server uses it for every commit with --storage.tsdb.wal-fsync-on-commit.
+//   kOsBuffer: the batch is written to the WAL file (handed to the kernel) before
+//     Commit() returns, so it survives a crash of the process (kill -9: the durability
+//     contract of DESIGN.md) but a machine crash only after the next fsync (the DB
+//     syncs the WAL every DbOptions::wal_sync_interval_ms, default 1 s, and at each
+//     segment cut). The server's default: an fsync per remote-write request cost more
+//     CPU than the rest of the write path together. Prometheus is weaker still: it
+//     buffers WAL pages in user space, so a kill -9 can lose acknowledged samples.
 enum class CommitDurability { kFsync, kOsBuffer };
 
 class Appender {
