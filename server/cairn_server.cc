@@ -18,6 +18,11 @@
 #include "tsdb/util/absl_compat.h"
 
 namespace cairn::server {
+namespace {
+// Per HTTP worker thread: the largest decompressed remote-write buffer kept between
+// requests.
+constexpr size_t kKeptRemoteWriteBufferBytes = 4 << 20;
+}  // namespace
 CairnServer::CairnServer(ServerFlags flags) : flags_(std::move(flags)) {}
 
 CairnServer::~CairnServer() { Stop(); }
@@ -379,12 +384,17 @@ void CairnServer::HandleRemoteWrite(const HttpRequest& req, HttpResponse* resp) 
     remote_write_requests_->Inc({std::to_string(code)});
   };
   if (req.method != "POST") return finish(405, "remote write takes POST\n");
-  // An arena per request: the message's thousands of small strings are freed at
-  // once (malloc/free were ~30% of ingest CPU without it).
-  google::protobuf::Arena arena;
-  auto* wr_ptr = google::protobuf::Arena::CreateMessage<prometheus::WriteRequest>(&arena);
-  prometheus::WriteRequest& wr = *wr_ptr;
-  absl::Status s = DecodeSnappyWriteRequest(req.body, write_limits_, &wr);
+  // The decompressed body and its parsed view are kept per HTTP worker thread and
+  // reused, so a steady stream of requests allocates nothing for them; a buffer that
+  // grew for an unusually big request is released afterwards.
+  thread_local std::string raw;
+  thread_local WriteRequestView wr;
+  struct ShrinkAfter {
+    ~ShrinkAfter() {
+      if (raw.capacity() > kKeptRemoteWriteBufferBytes) std::string().swap(raw);
+    }
+  } shrink_after;
+  absl::Status s = DecodeSnappyWriteRequest(req.body, write_limits_, &raw, &wr);
   if (!s.ok()) {
     limit_metrics_->CountWriteRefusal(s);
     return finish(RemoteWriteHttpStatus(s), absl::StrCat(s.message(), "\n"));

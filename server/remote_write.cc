@@ -9,6 +9,7 @@
 #include "tsdb/model/labels.h"
 #include "tsdb/util/absl_compat.h"
 #include "tsdb/util/coding.h"
+#include "tsdb/util/status_macros.h"
 
 namespace cairn::server {
 namespace {
@@ -22,73 +23,79 @@ absl::Status LimitError(std::string_view limit, std::string_view flag, std::stri
   return s;
 }
 
-// Converts one series' labels, validating them. `builder_pairs` is reused scratch.
-absl::Status ConvertLabels(const prometheus::TimeSeries& ts, size_t index,
-                           const RemoteWriteLimits& limits,
-                           std::vector<std::pair<std::string, std::string>>* pairs, Labels* out) {
+// Converts one series' labels, validating them. `seen` is reused scratch.
+absl::Status ConvertLabels(absl::Span<const LabelView> ts_labels, size_t index,
+                           const RemoteWriteLimits& limits, std::vector<std::string_view>* seen,
+                           Labels* out) {
   auto fail = [&](std::string_view what) {
     std::string rendered;
-    for (const auto& l : ts.labels()) {
-      absl::StrAppend(&rendered, rendered.empty() ? "" : ", ", l.name(), "=\"", l.value(), "\"");
+    for (const LabelView& l : ts_labels) {
+      absl::StrAppend(&rendered, rendered.empty() ? "" : ", ", Sv(l.name), "=\"", Sv(l.value),
+                      "\"");
     }
     return absl::InvalidArgumentError(absl::StrFormat("series %d {%s}: %s", index, rendered, what));
   };
-  if (static_cast<size_t>(ts.labels_size()) > limits.max_labels_per_series) {
+  if (ts_labels.size() > limits.max_labels_per_series) {
     return LimitError(kLimitLabelsPerSeries, "storage.remote-write.max-labels-per-series",
                       absl::StrFormat("series %d has %d labels, more than the limit of %d", index,
-                                      ts.labels_size(), limits.max_labels_per_series));
+                                      ts_labels.size(), limits.max_labels_per_series));
   }
   // Fast path: senders (Prometheus among them) send labels sorted by name; then the
   // encoding is built directly, without the pairs vector or a sort.
   bool sorted = true;
-  for (int i = 1; i < ts.labels_size() && sorted; ++i) {
-    sorted = ts.labels(i - 1).name() < ts.labels(i).name();
+  for (size_t i = 1; i < ts_labels.size() && sorted; ++i) {
+    sorted = ts_labels[i - 1].name < ts_labels[i].name;
   }
-  pairs->clear();
+  seen->clear();
   bool has_name = false;
-  for (const auto& l : ts.labels()) {
-    if (l.name().size() > limits.max_label_name_bytes) {
-      return LimitError(kLimitLabelNameLength, "storage.remote-write.max-label-name-length",
-                        absl::StrFormat("series %d: label name %s... is %d bytes long, more than "
-                                        "the limit of %d",
-                                        index, l.name().substr(0, 64), l.name().size(),
-                                        limits.max_label_name_bytes));
+  for (const LabelView& lv : ts_labels) {
+    const std::string_view name = lv.name, value = lv.value;
+    if (name.size() > limits.max_label_name_bytes) {
+      return LimitError(
+          kLimitLabelNameLength, "storage.remote-write.max-label-name-length",
+          absl::StrFormat("series %d: label name %s... is %d bytes long, more than "
+                          "the limit of %d",
+                          index, Sv(name.substr(0, 64)), name.size(), limits.max_label_name_bytes));
     }
-    if (l.value().size() > limits.max_label_value_bytes) {
+    if (value.size() > limits.max_label_value_bytes) {
       return LimitError(kLimitLabelValueLength, "storage.remote-write.max-label-value-length",
                         absl::StrFormat("series %d: the value of label %s is %d bytes long, more "
                                         "than the limit of %d",
-                                        index, l.name().substr(0, 64), l.value().size(),
+                                        index, Sv(name.substr(0, 64)), value.size(),
                                         limits.max_label_value_bytes));
     }
-    if (!IsValidLabelName(l.name())) {
-      return fail(absl::StrFormat("invalid label name \"%s\"", l.name()));
+    if (!IsValidLabelName(name)) {
+      return fail(absl::StrFormat("invalid label name \"%s\"", Sv(name)));
     }
-    if (l.name() == kMetricNameLabel) {
-      if (l.value().empty()) return fail("empty metric name");
+    if (name == kMetricNameLabel) {
+      if (value.empty()) return fail("empty metric name");
       has_name = true;
     }
-    for (const auto& p : *pairs) {
-      if (p.first == l.name())
-        return fail(absl::StrFormat("duplicate label name \"%s\"", l.name()));
+    if (!sorted) {  // strictly ascending names cannot repeat
+      for (std::string_view prev : *seen) {
+        if (prev == name) return fail(absl::StrFormat("duplicate label name \"%s\"", Sv(name)));
+      }
+      seen->push_back(name);
     }
-    pairs->emplace_back(l.name(), l.value());
   }
   if (!has_name) return fail("missing metric name (__name__ label)");
   if (sorted) {
     std::string enc;
     size_t n = 0;
-    for (const auto& l : ts.labels()) n += l.name().size() + l.value().size() + 4;
+    for (const LabelView& l : ts_labels) n += l.name.size() + l.value.size() + 4;
     enc.reserve(n);
-    for (const auto& l : ts.labels()) {
-      if (l.value().empty()) continue;  // an empty value means "no such label"
-      PutLengthPrefixed(&enc, l.name());
-      PutLengthPrefixed(&enc, l.value());
+    for (const LabelView& l : ts_labels) {
+      if (l.value.empty()) continue;  // an empty value means "no such label"
+      PutLengthPrefixed(&enc, l.name);
+      PutLengthPrefixed(&enc, l.value);
     }
     *out = Labels::FromEncoded(std::move(enc));
     return absl::OkStatus();
   }
-  *out = Labels::FromPairs(*pairs);
+  std::vector<std::pair<std::string, std::string>> pairs;
+  pairs.reserve(ts_labels.size());
+  for (const LabelView& l : ts_labels) pairs.emplace_back(l.name, l.value);
+  *out = Labels::FromPairs(std::move(pairs));
   return absl::OkStatus();
 }
 
@@ -112,8 +119,10 @@ int RemoteWriteHttpStatus(const absl::Status& status) {
   return 500;
 }
 
-absl::Status DecodeSnappyWriteRequest(std::string_view body, const RemoteWriteLimits& limits,
-                                      prometheus::WriteRequest* out) {
+namespace {
+
+// Checks the snappy header against the decompressed-size limit and decompresses.
+absl::Status Decompress(std::string_view body, const RemoteWriteLimits& limits, std::string* raw) {
   size_t len = 0;
   if (!snappy::GetUncompressedLength(body.data(), body.size(), &len)) {
     return absl::InvalidArgumentError("snappy: corrupt input (bad length header)");
@@ -124,44 +133,90 @@ absl::Status DecodeSnappyWriteRequest(std::string_view body, const RemoteWriteLi
         absl::StrFormat("decompressed request would be %d bytes, more than the limit of %d", len,
                         limits.max_decompressed_bytes));
   }
-  std::string raw;
-  if (!snappy::Uncompress(body.data(), body.size(), &raw)) {
+  if (!snappy::Uncompress(body.data(), body.size(), raw)) {
     return absl::InvalidArgumentError("snappy: corrupt input");
   }
+  return absl::OkStatus();
+}
+
+absl::Status SeriesLimitError(size_t series, const RemoteWriteLimits& limits) {
+  return LimitError(kLimitSeriesPerRequest, "storage.remote-write.max-series-per-request",
+                    absl::StrFormat("request has %d series, more than the limit of %d", series,
+                                    limits.max_series_per_request));
+}
+absl::Status SamplesLimitError(size_t samples, const RemoteWriteLimits& limits) {
+  return LimitError(kLimitSamplesPerRequest, "storage.remote-write.max-samples-per-request",
+                    absl::StrFormat("request has %d samples, more than the limit of %d", samples,
+                                    limits.max_samples_per_request));
+}
+
+}  // namespace
+
+absl::Status DecodeSnappyWriteRequest(std::string_view body, const RemoteWriteLimits& limits,
+                                      prometheus::WriteRequest* out) {
+  std::string raw;
+  CAIRN_RETURN_IF_ERROR(Decompress(body, limits, &raw));
   if (!out->ParseFromString(raw)) {
     return absl::InvalidArgumentError("protobuf: cannot parse WriteRequest");
   }
   return absl::OkStatus();
 }
 
+absl::Status DecodeSnappyWriteRequest(std::string_view body, const RemoteWriteLimits& limits,
+                                      std::string* raw, WriteRequestView* out) {
+  CAIRN_RETURN_IF_ERROR(Decompress(body, limits, raw));
+  // Parsing stops one past each per-request limit, so a request of tiny messages is
+  // refused before its arrays outgrow the request itself.
+  WriteRequestView::Limits parse_limits;
+  parse_limits.max_series = limits.max_series_per_request + 1;
+  parse_limits.max_samples = limits.max_samples_per_request + 1;
+  parse_limits.max_labels_per_series = limits.max_labels_per_series + 1;
+  absl::Status s = out->Parse(*raw, parse_limits);
+  if (s.ok() || s.code() != absl::StatusCode::kResourceExhausted) return s;
+  switch (out->limit_hit()) {
+    case WriteRequestView::LimitHit::kSeries:
+      return SeriesLimitError(out->num_series(), limits);
+    case WriteRequestView::LimitHit::kSamples:
+      return SamplesLimitError(out->num_samples(), limits);
+    case WriteRequestView::LimitHit::kLabelsPerSeries:
+      return LimitError(kLimitLabelsPerSeries, "storage.remote-write.max-labels-per-series",
+                        absl::StrFormat("series %d has more than %d labels, the limit",
+                                        out->num_series(), limits.max_labels_per_series));
+    case WriteRequestView::LimitHit::kNone:
+      break;
+  }
+  return s;
+}
+
 absl::Status IngestWriteRequest(const prometheus::WriteRequest& req,
                                 const RemoteWriteLimits& limits, storage::Appendable* db,
                                 RemoteWriteResult* result) {
-  if (static_cast<size_t>(req.timeseries_size()) > limits.max_series_per_request) {
-    return LimitError(kLimitSeriesPerRequest, "storage.remote-write.max-series-per-request",
-                      absl::StrFormat("request has %d series, more than the limit of %d",
-                                      req.timeseries_size(), limits.max_series_per_request));
+  WriteRequestView view;
+  view.FromMessage(req);
+  return IngestWriteRequest(view, limits, db, result);
+}
+
+absl::Status IngestWriteRequest(const WriteRequestView& req, const RemoteWriteLimits& limits,
+                                storage::Appendable* db, RemoteWriteResult* result) {
+  if (req.num_series() > limits.max_series_per_request) {
+    return SeriesLimitError(req.num_series(), limits);
   }
-  size_t samples = 0;
-  for (const auto& ts : req.timeseries()) samples += ts.samples_size();
+  const size_t samples = req.num_samples();
   if (samples > limits.max_samples_per_request) {
-    return LimitError(kLimitSamplesPerRequest, "storage.remote-write.max-samples-per-request",
-                      absl::StrFormat("request has %d samples, more than the limit of %d", samples,
-                                      limits.max_samples_per_request));
+    return SamplesLimitError(samples, limits);
   }
   // Validate everything before appending anything.
-  std::vector<Labels> labels(req.timeseries_size());
-  std::vector<std::pair<std::string, std::string>> scratch;
-  for (int i = 0; i < req.timeseries_size(); ++i) {
-    absl::Status s = ConvertLabels(req.timeseries(i), i, limits, &scratch, &labels[i]);
+  std::vector<Labels> labels(req.num_series());
+  std::vector<std::string_view> scratch;
+  for (size_t i = 0; i < req.num_series(); ++i) {
+    absl::Status s = ConvertLabels(req.labels(i), i, limits, &scratch, &labels[i]);
     if (!s.ok()) return s;
   }
   std::unique_ptr<storage::Appender> app = db->NewAppender();
-  for (int i = 0; i < req.timeseries_size(); ++i) {
+  for (size_t i = 0; i < req.num_series(); ++i) {
     storage::SeriesRef ref = 0;
-    for (const auto& sample : req.timeseries(i).samples()) {
-      absl::StatusOr<storage::SeriesRef> r =
-          app->Append(ref, labels[i], sample.timestamp(), sample.value());
+    for (const Sample& sample : req.samples(i)) {
+      absl::StatusOr<storage::SeriesRef> r = app->Append(ref, labels[i], sample.t, sample.v);
       if (r.ok()) {
         ref = *r;
         ++result->samples_accepted;

@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "proto/prometheus/remote.pb.h"
+#include "server/write_request_view.h"
 #include "tsdb/storage/append_error.h"
 #include "tsdb/storage/appender.h"
 
@@ -66,11 +67,20 @@ struct RemoteWriteResult {
 // limit (checked from the snappy header before any allocation).
 absl::Status DecodeSnappyWriteRequest(std::string_view body, const RemoteWriteLimits& limits,
                                       prometheus::WriteRequest* out);
+// The same into a view over `*raw` (the decompressed bytes; reused buffer), as the
+// HTTP endpoint does: no allocation per label or sample (write_request_view.h).
+// Per-request limits (series, samples, labels per series) are also enforced while
+// parsing, so the view never grows far past the request's size.
+absl::Status DecodeSnappyWriteRequest(std::string_view body, const RemoteWriteLimits& limits,
+                                      std::string* raw, WriteRequestView* out);
 
 // Validates every series of `req` (kInvalidArgument naming the series and the fault,
 // kResourceExhausted for limits), then appends and commits its samples. On a
 // validation error nothing is appended. Commit failures (e.g. a full disk) come back as
 // kUnavailable with the storage's message: the request may succeed when retried.
+absl::Status IngestWriteRequest(const WriteRequestView& req, const RemoteWriteLimits& limits,
+                                storage::Appendable* db, RemoteWriteResult* result);
+// The same for a parsed message (the gRPC service), through a view of it.
 absl::Status IngestWriteRequest(const prometheus::WriteRequest& req,
                                 const RemoteWriteLimits& limits, storage::Appendable* db,
                                 RemoteWriteResult* result);

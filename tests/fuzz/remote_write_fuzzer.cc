@@ -1,4 +1,5 @@
-// Fuzz target: the remote-write decoder and validation (snappy + protobuf), as the
+// Fuzz target: the remote-write decoders (the HTTP endpoint's zero-copy view and
+// libprotobuf, as gRPC uses) and validation, as the
 // HTTP endpoint runs them on untrusted bodies. The first byte picks the layer:
 // even = snappy-compressed body, odd = raw protobuf (so the fuzzer reaches the
 // validation code without having to learn snappy).
@@ -34,13 +35,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
   cairn::server::RemoteWriteLimits limits;
   limits.max_decompressed_bytes = 1 << 20;
+  NullStore store;
+  // The HTTP endpoint's path: the zero-copy view.
+  {
+    std::string raw;
+    cairn::server::WriteRequestView view;
+    absl::Status s = data[0] % 2 == 0
+                         ? cairn::server::DecodeSnappyWriteRequest(body, limits, &raw, &view)
+                         : view.Parse(body, {});
+    cairn::server::RemoteWriteResult result;
+    if (s.ok()) (void)cairn::server::IngestWriteRequest(view, limits, &store, &result);
+  }
+  // The gRPC service's path: a libprotobuf message.
   prometheus::WriteRequest req;
   if (data[0] % 2 == 0) {
     if (!cairn::server::DecodeSnappyWriteRequest(body, limits, &req).ok()) return 0;
   } else if (!req.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     return 0;
   }
-  NullStore store;
   cairn::server::RemoteWriteResult result;
   (void)cairn::server::IngestWriteRequest(req, limits, &store, &result);
   return 0;

@@ -1,15 +1,18 @@
 // Fuzz target: the Gorilla chunk decoder on arbitrary bytes. It must never read out
-// of bounds, and whatever decodes must re-encode to a stream that decodes the same.
+// of bounds, whatever decodes must re-encode to a stream that decodes the same, and
+// batch decoding must agree with Next().
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 #include <vector>
 
+#include "tests/fuzz/batch_decode_agrees.h"
 #include "tsdb/chunk/xor_chunk.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
+  CheckBatchDecodeAgrees<cairn::XorChunkIterator>(in);
   cairn::XorChunkIterator it(in);
   std::vector<std::pair<int64_t, uint64_t>> got;
   while (it.Next()) got.emplace_back(it.t(), std::bit_cast<uint64_t>(it.v()));

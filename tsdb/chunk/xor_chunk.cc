@@ -125,30 +125,26 @@ inline void XorChunkEncoder::WriteValue(BitWriter::Run* r, uint64_t bits) {
   int leading = std::countl_zero(x);
   const int trailing = std::countr_zero(x);
   if (leading >= 32) leading = 31;  // the window start is stored in 5 bits
-  const int prev_leading = leading_, prev_trailing = trailing_;
-  if (leading >= prev_leading && trailing >= prev_trailing) {  // leading_ is 0xff until set
-    // Fits the previous window: '10' + the window's bits.
-    const int sigbits = 64 - prev_leading - prev_trailing;
-    const uint64_t payload = x >> prev_trailing;
-    if (sigbits <= 62) {
-      r->WriteBits((uint64_t{0b10} << sigbits) | payload, 2 + sigbits);
-    } else {
-      r->WriteBits(0b10, 2);
-      r->WriteBits(payload, sigbits);
-    }
-    return;
-  }
-  leading_ = static_cast<uint8_t>(leading);
-  trailing_ = static_cast<uint8_t>(trailing);
-  const int sigbits = 64 - leading - trailing;
-  // '11' + 5 bits leading + 6 bits length (64 wraps to 0) + the bits.
-  const uint64_t header = (uint64_t{0b11} << 11) | (static_cast<uint64_t>(leading) << 6) |
-                          (static_cast<uint64_t>(sigbits) & 0x3f);
-  const uint64_t payload = x >> trailing;
-  if (sigbits <= 51) {
-    r->WriteBits((header << sigbits) | payload, 13 + sigbits);
+  // Reuse the previous window ('10' + its bits) when the value fits it, else open a
+  // new one ('11' + 5 bits leading + 6 bits length, 64 wrapping to 0, + the bits).
+  // Which one is data-dependent and unpredictable on counters, so both are computed
+  // and the choice is made with conditional moves rather than a branch.
+  // (leading_ is 0xff until the first window, which makes `reuse` false.)
+  const bool reuse = leading >= leading_ && trailing >= trailing_;
+  const int lead = reuse ? leading_ : leading;
+  const int trail = reuse ? trailing_ : trailing;
+  const int sigbits = 64 - lead - trail;
+  const uint64_t new_header = (uint64_t{0b11} << 11) | (static_cast<uint64_t>(lead) << 6) |
+                              (static_cast<uint64_t>(sigbits) & 0x3f);
+  const uint64_t header = reuse ? uint64_t{0b10} : new_header;
+  const int header_bits = reuse ? 2 : 13;
+  leading_ = static_cast<uint8_t>(lead);
+  trailing_ = static_cast<uint8_t>(trail);
+  const uint64_t payload = x >> trail;
+  if (header_bits + sigbits <= 64) {
+    r->WriteBits((header << sigbits) | payload, header_bits + sigbits);
   } else {
-    r->WriteBits(header, 13);
+    r->WriteBits(header, header_bits);
     r->WriteBits(payload, sigbits);
   }
 }
