@@ -9,15 +9,16 @@ namespace cairn::storage {
 namespace {
 
 void AppendEscaped(std::string_view s, std::string* out) {
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u > 1) {
-      out->push_back(c);
-    } else {
-      out->push_back('\x01');
-      out->push_back(static_cast<char>(u + 1));
-    }
+  size_t plain = 0;  // start of the run not yet appended
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto u = static_cast<unsigned char>(s[i]);
+    if (u > 1) continue;
+    out->append(s.data() + plain, i - plain);
+    out->push_back('\x01');
+    out->push_back(static_cast<char>(u + 1));
+    plain = i + 1;
   }
+  out->append(s.data() + plain, s.size() - plain);
   out->push_back('\0');
 }
 
@@ -47,6 +48,7 @@ std::vector<uint32_t> LabelsSortOrder(const std::vector<const Labels*>& labels) 
     return order;
   }
   std::string keys;
+  keys.reserve(n * (labels[0]->encoded().size() + 8));
   std::vector<size_t> starts(n + 1);
   for (size_t i = 0; i < n; ++i) {
     starts[i] = keys.size();
