@@ -40,52 +40,59 @@ struct Entry {
 
 }  // namespace
 
-std::vector<uint32_t> LabelsSortOrder(const std::vector<const Labels*>& labels) {
-  const size_t n = labels.size();
+void LabelsSorter::Add(const Labels& labels) {
+  starts_.push_back(keys_.size());
+  for (const Label& l : labels) {
+    AppendEscaped(l.name, &keys_);
+    AppendEscaped(l.value, &keys_);
+  }
+}
+
+std::vector<uint32_t> LabelsSorter::Order() const {
+  const size_t n = starts_.size();
   std::vector<uint32_t> order(n);
   if (n < 2) {
     for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
     return order;
   }
-  std::string keys;
-  keys.reserve(n * (labels[0]->encoded().size() + 8));
-  std::vector<size_t> starts(n + 1);
-  for (size_t i = 0; i < n; ++i) {
-    starts[i] = keys.size();
-    for (const Label& l : *labels[i]) {
-      AppendEscaped(l.name, &keys);
-      AppendEscaped(l.value, &keys);
-    }
-  }
-  starts[n] = keys.size();
+  auto end_of = [&](size_t i) { return i + 1 < n ? starts_[i + 1] : keys_.size(); };
   // The longest prefix of the first key that every key shares.
-  size_t common = starts[1] - starts[0];
+  const char* base = keys_.data();
+  size_t common = end_of(0);
   for (size_t i = 1; i < n && common > 0; ++i) {
-    const size_t len = std::min(common, starts[i + 1] - starts[i]);
-    const char* a = keys.data();
-    const char* b = keys.data() + starts[i];
+    const size_t len = std::min(common, end_of(i) - starts_[i]);
+    const char* b = base + starts_[i];
     size_t k = 0;
-    while (k < len && a[k] == b[k]) ++k;
+    // Eight bytes at a time, then the tail.
+    while (k + 8 <= len && std::memcmp(base + k, b + k, 8) == 0) k += 8;
+    while (k < len && base[k] == b[k]) ++k;
     common = k;
   }
   std::vector<Entry> entries(n);
   for (size_t i = 0; i < n; ++i) {
-    const size_t off = starts[i] + common;
-    const size_t len = starts[i + 1] - off;
-    entries[i] = Entry{Prefix8(keys.data() + off, len), off, len, static_cast<uint32_t>(i)};
+    const size_t off = starts_[i] + common;
+    const size_t len = end_of(i) - off;
+    entries[i] = Entry{Prefix8(base + off, len), off, len, static_cast<uint32_t>(i)};
   }
-  const char* base = keys.data();
-  std::stable_sort(entries.begin(), entries.end(), [base](const Entry& a, const Entry& b) {
+  std::sort(entries.begin(), entries.end(), [base](const Entry& a, const Entry& b) {
     if (a.prefix != b.prefix) return a.prefix < b.prefix;
     // Equal first 8 bytes (or both shorter and equal so far): compare the rest.
     const size_t len = std::min(a.len, b.len);
     if (len > 8) {
       if (int c = std::memcmp(base + a.off + 8, base + b.off + 8, len - 8); c != 0) return c < 0;
     }
-    return a.len < b.len;
+    if (a.len != b.len) return a.len < b.len;
+    return a.index < b.index;  // equal sets: stable
   });
   for (size_t i = 0; i < n; ++i) order[i] = entries[i].index;
   return order;
+}
+
+std::vector<uint32_t> LabelsSortOrder(const std::vector<const Labels*>& labels) {
+  LabelsSorter sorter;
+  if (!labels.empty()) sorter.Reserve(labels.size(), labels[0]->encoded().size() + 8);
+  for (const Labels* l : labels) sorter.Add(*l);
+  return sorter.Order();
 }
 
 }  // namespace cairn::storage

@@ -16,15 +16,37 @@
 #ifndef CAIRN_TSDB_STORAGE_LABELS_ORDER_H_
 #define CAIRN_TSDB_STORAGE_LABELS_ORDER_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "tsdb/model/labels.h"
 
 namespace cairn::storage {
 
-// The permutation that sorts `labels`: out[k] is the index of the k-th smallest set.
-// Equal sets keep their relative order. REQUIRES: fewer than 2^32 sets.
+// Collects label sets one by one (their keys: the sets themselves need not outlive
+// Add(), so a caller can add each while it has it in cache), then orders them.
+class LabelsSorter {
+ public:
+  // Room for `n` sets of about `bytes_each` key bytes.
+  void Reserve(size_t n, size_t bytes_each) {
+    starts_.reserve(n);
+    keys_.reserve(n * bytes_each);
+  }
+  void Add(const Labels& labels);
+  size_t size() const { return starts_.size(); }
+  // The permutation that sorts the added sets: out[k] is the index (in Add() order)
+  // of the k-th smallest. Equal sets keep their relative order.
+  // REQUIRES: fewer than 2^32 sets.
+  std::vector<uint32_t> Order() const;
+
+ private:
+  std::string keys_;            // all keys back to back
+  std::vector<size_t> starts_;  // where each key starts in keys_
+};
+
+// LabelsSorter over `labels`.
 std::vector<uint32_t> LabelsSortOrder(const std::vector<const Labels*>& labels);
 
 }  // namespace cairn::storage
