@@ -74,8 +74,12 @@ std::vector<uint32_t> LabelsSorter::Order() const {
     const size_t len = end_of(i) - off;
     entries[i] = Entry{Prefix8(base + off, len), off, len, static_cast<uint32_t>(i)};
   }
-  std::sort(entries.begin(), entries.end(), [base](const Entry& a, const Entry& b) {
-    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+  // First by the 8-byte integers alone (cheap, and most sets differ there), then
+  // each run of equal integers by the rest of the keys.
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.prefix != b.prefix ? a.prefix < b.prefix : a.index < b.index;
+  });
+  auto rest_less = [base](const Entry& a, const Entry& b) {
     // Equal first 8 bytes (or both shorter and equal so far): compare the rest.
     const size_t len = std::min(a.len, b.len);
     if (len > 8) {
@@ -83,7 +87,13 @@ std::vector<uint32_t> LabelsSorter::Order() const {
     }
     if (a.len != b.len) return a.len < b.len;
     return a.index < b.index;  // equal sets: stable
-  });
+  };
+  for (size_t run = 0; run < n;) {
+    size_t end = run + 1;
+    while (end < n && entries[end].prefix == entries[run].prefix) ++end;
+    if (end - run > 1) std::sort(entries.begin() + run, entries.begin() + end, rest_less);
+    run = end;
+  }
   for (size_t i = 0; i < n; ++i) order[i] = entries[i].index;
   return order;
 }
