@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <set>
 #include <string_view>
 
+#include "absl/container/flat_hash_set.h"
 #include "tsdb/chunk/xor_chunk.h"
 #include "tsdb/storage/labels_order.h"
 #include "tsdb/util/absl_compat.h"
@@ -278,29 +278,62 @@ std::unique_ptr<storage::SeriesSet> HeadQuerier::Select(
   return std::make_unique<HeadSeriesSet>(std::move(data), std::move(result), mint, maxt);
 }
 
+namespace {
+
+std::vector<std::string> SortedStrings(const absl::flat_hash_set<std::string_view>& set) {
+  std::vector<std::string> out(set.begin(), set.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<std::string>> HeadQuerier::LabelNames(
     const std::vector<Matcher>& matchers) const {
+  if (matchers.empty()) {
+    // Every name with a postings list (lists left empty are erased), as Prometheus
+    // answers from its index: no walk over the series.
+    std::vector<std::string> out;
+    absl::MutexLock l(&head_->postings_mu_);
+    out.reserve(head_->postings_.size());
+    for (const auto& [name, values] : head_->postings_) {
+      if (!name.empty()) out.emplace_back(name);  // "" holds the all-series list
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
   absl::ReaderMutexLock reclaim(&head_->reclaim_mu_);  // the series' labels stay alive
   auto matched = MatchingSeries(matchers);
   if (!matched.ok()) return matched.status();
-  std::set<std::string_view> names;
+  absl::flat_hash_set<std::string_view> names;
   for (MemSeries* s : *matched) {
     for (const Label& l : s->labels()) names.insert(l.name);
   }
-  return std::vector<std::string>(names.begin(), names.end());
+  return SortedStrings(names);
 }
 
 absl::StatusOr<std::vector<std::string>> HeadQuerier::LabelValues(
     std::string_view name, const std::vector<Matcher>& matchers) const {
+  if (name.empty()) return std::vector<std::string>();  // no label has an empty name
+  if (matchers.empty()) {
+    std::vector<std::string> out;
+    absl::MutexLock l(&head_->postings_mu_);
+    auto it = head_->postings_.find(Sv(name));
+    if (it == head_->postings_.end()) return out;
+    out.reserve(it->second.size());
+    for (const auto& [value, refs] : it->second) out.emplace_back(value);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
   absl::ReaderMutexLock reclaim(&head_->reclaim_mu_);  // the series' labels stay alive
   auto matched = MatchingSeries(matchers);
   if (!matched.ok()) return matched.status();
-  std::set<std::string_view> values;
+  absl::flat_hash_set<std::string_view> values;
   for (MemSeries* s : *matched) {
     std::string_view v = s->labels().Get(name);
     if (!v.empty()) values.insert(v);
   }
-  return std::vector<std::string>(values.begin(), values.end());
+  return SortedStrings(values);
 }
 
 }  // namespace cairn::head

@@ -136,6 +136,33 @@ BENCHMARK(BM_HeadSelect)
     ->ArgsProduct({{0, 1}, {0, 1}})
     ->Unit(benchmark::kMillisecond);
 
+// What Grafana asks to fill dashboard variables: label names and one label's values
+// over the whole head (arg 0), or over one metric's series (arg 1).
+void BM_HeadLabelValues(benchmark::State& state) {
+  Fixture* f = GetFixture(0);
+  auto q = f->head->NewQuerier(INT64_MIN, INT64_MAX);
+  if (!q.ok()) {
+    state.SkipWithError("querier");
+    return;
+  }
+  std::vector<Matcher> ms;
+  if (state.range(0) == 1) {
+    ms.push_back(*Matcher::Create(MatchType::kEqual, "__name__", "process_open_fds"));
+  }
+  size_t n = 0;
+  for (auto _ : state) {
+    auto names = (*q)->LabelNames(ms);
+    auto values = (*q)->LabelValues("instance", ms);
+    if (!names.ok() || !values.ok()) {
+      state.SkipWithError("label query failed");
+      return;
+    }
+    n = values->size();
+  }
+  state.counters["values"] = static_cast<double>(n);
+}
+BENCHMARK(BM_HeadLabelValues)->ArgName("matcher")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
 const char* const kQueries[] = {
     "sum by (job) (rate(node_cpu_seconds_total[5m]))",
     "topk(5, sum by (instance) (rate(http_requests_total[5m])))",
