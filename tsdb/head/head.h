@@ -160,7 +160,8 @@ class Head final : public storage::Appendable, public storage::Queryable {
   mutable absl::Mutex reclaim_mu_;
 
   // Label postings: name -> value -> sorted refs. A stand-in for index::MemPostings
-  // until that module lands; SelectRefs() is the only reader.
+  // until that module lands. Read by SelectRefs() and, for label names and values
+  // without matchers, by HeadQuerier. Lists left empty are erased.
   using ValuePostings = absl::flat_hash_map<std::string, std::vector<uint64_t>>;
   mutable absl::Mutex postings_mu_;
   absl::flat_hash_map<std::string, ValuePostings> postings_ ABSL_GUARDED_BY(postings_mu_);

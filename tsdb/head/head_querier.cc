@@ -196,10 +196,6 @@ absl::StatusOr<std::unique_ptr<storage::Querier>> Head::NewQuerier(int64_t mint,
 absl::StatusOr<std::vector<MemSeries*>> HeadQuerier::MatchingSeries(
     const std::vector<Matcher>& matchers) const {
   std::vector<MemSeries*> out;
-  if (matchers.empty()) {
-    head_->series_.ForEach([&](MemSeries& s) { out.push_back(&s); });
-    return out;
-  }
   auto refs = head_->SelectRefs(matchers);
   if (!refs.ok()) return refs.status();
   // The postings resolved every matcher that does not match "" exactly; the others

@@ -33,8 +33,8 @@ class HeadQuerier final : public storage::Querier {
       std::string_view name, const std::vector<Matcher>& matchers) const override;
 
  private:
-  // Series matching all matchers; all series when `matchers` is empty. The pointers
-  // are valid while the caller holds head_->reclaim_mu_ (shared).
+  // Series matching all matchers (an error unless one of them does not match "").
+  // The pointers are valid while the caller holds head_->reclaim_mu_ (shared).
   absl::StatusOr<std::vector<MemSeries*>> MatchingSeries(const std::vector<Matcher>& matchers) const
       ABSL_SHARED_LOCKS_REQUIRED(head_->reclaim_mu_);
 
