@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 
@@ -27,34 +28,37 @@ absl::StatusOr<std::unique_ptr<ChunkArena>> ChunkArena::Open(std::string dir, si
 
 ChunkArena::~ChunkArena() {
   absl::MutexLock l(&mu_);
-  for (File& f : files_) CloseFile(f);
-  files_.clear();
+  for (auto& f : files_) f->Unlink();
+  files_.clear();  // files still pinned stay mapped until their last Pin goes
 }
 
-void ChunkArena::CloseFile(File& f) {
-  if (f.base != nullptr) munmap(f.base, file_size_);
-  if (f.fd >= 0) close(f.fd);
-  unlink(f.path.c_str());
-  f.base = nullptr;
-  f.fd = -1;
+void ChunkArena::File::Unlink() {
+  if (!unlinked) unlink(path.c_str());
+  unlinked = true;
+}
+
+ChunkArena::File::~File() {
+  if (base != nullptr) munmap(base, size);
+  if (fd >= 0) close(fd);
+  Unlink();
 }
 
 bool ChunkArena::NewFile() {
-  File f;
-  f.path = absl::StrFormat("%s/%08d", dir_, next_seq_++);
-  f.fd = open(f.path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (f.fd < 0) return false;
+  auto f = std::make_shared<File>(absl::StrFormat("%s/%08d", dir_, next_seq_++), file_size_);
+  // Drops the half-made file, keeping errno for the caller's message.
+  auto fail = [&f] {
+    const int err = errno;
+    f.reset();
+    errno = err;
+    return false;
+  };
+  f->fd = open(f->path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (f->fd < 0) return fail();
   // Sparse: blocks are allocated as chunks are written.
-  if (ftruncate(f.fd, static_cast<off_t>(file_size_)) != 0) {
-    CloseFile(f);
-    return false;
-  }
-  void* p = mmap(nullptr, file_size_, PROT_READ, MAP_SHARED, f.fd, 0);
-  if (p == MAP_FAILED) {
-    CloseFile(f);
-    return false;
-  }
-  f.base = static_cast<char*>(p);
+  if (ftruncate(f->fd, static_cast<off_t>(file_size_)) != 0) return fail();
+  void* p = mmap(nullptr, file_size_, PROT_READ, MAP_SHARED, f->fd, 0);
+  if (p == MAP_FAILED) return fail();
+  f->base = static_cast<char*>(p);
   files_.push_back(std::move(f));
   return true;
 }
@@ -63,7 +67,7 @@ const char* ChunkArena::Add(std::string_view bytes, int64_t max_time) {
   if (bytes.empty() || bytes.size() > file_size_) return nullptr;
   absl::MutexLock l(&mu_);
   if (broken_) return nullptr;
-  if (files_.empty() || files_.back().used + bytes.size() > file_size_) {
+  if (files_.empty() || files_.back()->used + bytes.size() > file_size_) {
     if (!NewFile()) {
       std::fprintf(stderr,
                    "head: chunk arena %s: cannot create file (%s); keeping chunks on the heap\n",
@@ -72,7 +76,7 @@ const char* ChunkArena::Add(std::string_view bytes, int64_t max_time) {
       return nullptr;
     }
   }
-  File& f = files_.back();
+  File& f = *files_.back();
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n =
@@ -96,12 +100,20 @@ const char* ChunkArena::Add(std::string_view bytes, int64_t max_time) {
 
 void ChunkArena::ReleaseBefore(int64_t t) {
   absl::MutexLock l(&mu_);
-  while (files_.size() > 1 && files_.front().max_time < t) {
-    CloseFile(files_.front());
+  while (files_.size() > 1 && files_.front()->max_time < t) {
+    // The name goes now (a pinned file must not hold it: a later arena in the same
+    // directory reuses names); the pages go with the last Pin.
+    files_.front()->Unlink();
     files_.pop_front();
   }
   // Files after a still-live one stay until it goes: chunks close in roughly time
   // order, so a newer file rarely ends earlier, and keeping it is only space.
+}
+
+ChunkArena::Pin ChunkArena::PinFiles() const {
+  absl::MutexLock l(&mu_);
+  if (files_.empty()) return nullptr;
+  return std::make_shared<const std::vector<std::shared_ptr<File>>>(files_.begin(), files_.end());
 }
 
 size_t ChunkArena::num_files() const {

@@ -12,7 +12,11 @@
 // the chunk on the heap: memory grows, no data is lost.
 //
 // Lifetime: pointers returned by Add() stay valid until ReleaseBefore(t) with t
-// greater than the max time given for them; the head drops those chunks first.
+// greater than the max time given for them (the head drops those chunks first) and
+// every Pin taken before that release is dropped. Files are shared-owned: a released
+// file leaves the arena at once but is unmapped and deleted only when the last Pin
+// holding it goes, so a query can read closed chunks in place, without copying them,
+// while the head truncates under it.
 // Thread-safety: all methods may be called concurrently.
 #ifndef CAIRN_TSDB_HEAD_CHUNK_ARENA_H_
 #define CAIRN_TSDB_HEAD_CHUNK_ARENA_H_
@@ -43,30 +47,46 @@ class ChunkArena {
   // a pointer to the copy, or nullptr if the arena cannot take it.
   const char* Add(std::string_view bytes, int64_t max_time);
 
-  // Unmaps and deletes every file, other than the one being filled, whose chunks
-  // all end before `t`.
+  // Releases every file, other than the one being filled, whose chunks all end
+  // before `t`: unmapped and deleted now, or when the last Pin holding it is dropped.
   void ReleaseBefore(int64_t t);
+
+  // Keeps every file the arena holds now mapped until the returned handle (and its
+  // copies) is dropped: pointers from earlier Add() calls stay valid that long, even
+  // across ReleaseBefore() and the arena's destruction.
+  using Pin = std::shared_ptr<const void>;
+  Pin PinFiles() const;
 
   size_t num_files() const;
   uint64_t bytes_written() const;
 
  private:
+  // One mapped file; unmapped, closed and (if not yet) deleted by its destructor.
+  // The arena deletes it (Unlink) when it releases it, before the last Pin may go.
+  // `used`, `max_time` and `unlinked` are guarded by the arena's mu_ while the file is
+  // in files_; afterwards nothing writes them.
   struct File {
-    std::string path;
+    File(std::string p, size_t s) : path(std::move(p)), size(s) {}
+    File(const File&) = delete;
+    File& operator=(const File&) = delete;
+    ~File();
+    void Unlink();
+    const std::string path;
+    const size_t size;
     int fd = -1;
     char* base = nullptr;
     size_t used = 0;
     int64_t max_time = INT64_MIN;
+    bool unlinked = false;
   };
 
   ChunkArena(std::string dir, size_t file_size) : dir_(std::move(dir)), file_size_(file_size) {}
   bool NewFile() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void CloseFile(File& f);
 
   const std::string dir_;
   const size_t file_size_;
   mutable absl::Mutex mu_;
-  std::deque<File> files_ ABSL_GUARDED_BY(mu_);  // the last one is being filled
+  std::deque<std::shared_ptr<File>> files_ ABSL_GUARDED_BY(mu_);  // the last one is being filled
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t bytes_written_ ABSL_GUARDED_BY(mu_) = 0;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;  // stop retrying after an I/O error

@@ -28,7 +28,7 @@ absl::StatusOr<std::unique_ptr<Head>> Head::Open(io::FileSystem* fs, std::string
   }
   std::unique_ptr<Head> head(new Head(fs, std::move(wal_dir), options));
   if (!options.chunk_dir.empty()) {
-    auto arena = ChunkArena::Open(options.chunk_dir);
+    auto arena = ChunkArena::Open(options.chunk_dir, options.chunk_file_size);
     if (!arena.ok()) return arena.status();
     head->arena_ = std::move(*arena);
   }
@@ -241,15 +241,20 @@ absl::Status Head::Truncate(int64_t min_time_ms) {
   FenceAppendsBefore(min_time_ms);
   int64_t dropped_chunks = 0;
   int64_t new_min = INT64_MAX;
-  std::vector<uint64_t> removed = series_.RemoveIf([&](MemSeries& s) {
-    dropped_chunks += s.TruncateBefore(min_time_ms);
-    if (s.empty()) return true;
-    new_min = std::min(new_min, s.min_time());
-    return false;
-  });
+  std::vector<uint64_t> removed;
+  {
+    absl::WriterMutexLock reclaim(&reclaim_mu_);
+    removed = series_.RemoveIf([&](MemSeries& s) {
+      dropped_chunks += s.TruncateBefore(min_time_ms);
+      if (s.empty()) return true;
+      new_min = std::min(new_min, s.min_time());
+      return false;
+    });
+    // Every chunk ending before min_time_ms is gone now, so are the files holding them
+    // (once the queries pinning them finish).
+    if (arena_ != nullptr) arena_->ReleaseBefore(min_time_ms);
+  }
   num_chunks_.fetch_sub(dropped_chunks, std::memory_order_relaxed);
-  // Every chunk ending before min_time_ms is gone now, so are the files holding them.
-  if (arena_ != nullptr) arena_->ReleaseBefore(min_time_ms);
   if (!removed.empty()) {
     std::sort(removed.begin(), removed.end());
     absl::MutexLock l(&postings_mu_);

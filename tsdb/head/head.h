@@ -50,6 +50,8 @@ struct HeadOptions {
   int64_t min_valid_time = INT64_MIN;
   // Where full chunks are kept out of the heap (chunk_arena.h); empty: on the heap.
   std::string chunk_dir;
+  // Size of each file there (tests use small ones to see files roll and go).
+  size_t chunk_file_size = ChunkArena::kDefaultFileSize;
   // Most series the head may hold; 0: no limit. An append that would create a series
   // beyond it is refused (RejectReason::kLimit, kResourceExhausted) while series
   // already in the head keep taking samples. WAL replay is not limited: it restores
@@ -153,8 +155,16 @@ class Head final : public storage::Appendable, public storage::Queryable {
   std::unique_ptr<ChunkArena> arena_;
   StripeSeries series_;
 
+  // Held shared by queriers while they use MemSeries pointers and arena chunk pointers
+  // taken from the series (HeadQuerier::Select), and exclusively by Truncate() while it
+  // frees series and releases arena files. So a querier that pins the arena's files
+  // while holding it keeps every chunk it saw mapped (chunk_arena.h), and no series is
+  // freed under it. Lock order: before the series map's stripes and series' mutexes.
+  mutable absl::Mutex reclaim_mu_;
+
   // Label postings: name -> value -> sorted refs. A stand-in for index::MemPostings
-  // until that module lands; SelectRefs() is the only reader.
+  // until that module lands. Read by SelectRefs() and, for label names and values
+  // without matchers, by HeadQuerier. Lists left empty are erased.
   using ValuePostings = absl::flat_hash_map<std::string, std::vector<uint64_t>>;
   mutable absl::Mutex postings_mu_;
   absl::flat_hash_map<std::string, ValuePostings> postings_ ABSL_GUARDED_BY(postings_mu_);

@@ -1,9 +1,12 @@
 // HeadQuerier: a storage::Querier over a Head for a fixed [mint, maxt].
 //
-// Select() resolves matchers through the head's postings, then copies, under each
-// series' lock, the bytes of the chunks overlapping the range (closed chunks and a
-// snapshot of the open one), so iteration takes no locks and is unaffected by later
-// appends or truncation. Series come sorted by labels.
+// Select() resolves matchers through the head's postings, then, under each series'
+// lock, collects the chunks overlapping the range: closed chunks in the arena by
+// reference (immutable; the result pins the arena's files so truncation cannot unmap
+// them), a copy of the open chunk and of chunks kept on the heap. All of one result's
+// copies and chunk lists share one allocation-light SelectData, so iteration takes no
+// locks and is unaffected by later appends or truncation. Series come sorted by labels
+// (storage::LabelsSortOrder).
 // Thread-safety: concurrent Select/LabelNames/LabelValues calls are safe.
 #ifndef CAIRN_TSDB_HEAD_HEAD_QUERIER_H_
 #define CAIRN_TSDB_HEAD_HEAD_QUERIER_H_
@@ -30,10 +33,10 @@ class HeadQuerier final : public storage::Querier {
       std::string_view name, const std::vector<Matcher>& matchers) const override;
 
  private:
-  // Series (pointers valid while no Truncate runs) matching all matchers; all series
-  // when `matchers` is empty.
-  absl::StatusOr<std::vector<MemSeries*>> MatchingSeries(
-      const std::vector<Matcher>& matchers) const;
+  // Series matching all matchers (an error unless one of them does not match "").
+  // The pointers are valid while the caller holds head_->reclaim_mu_ (shared).
+  absl::StatusOr<std::vector<MemSeries*>> MatchingSeries(const std::vector<Matcher>& matchers) const
+      ABSL_SHARED_LOCKS_REQUIRED(head_->reclaim_mu_);
 
   Head* const head_;
   const int64_t mint_;

@@ -112,16 +112,6 @@ int64_t MemSeries::min_time() const {
   return INT64_MAX;
 }
 
-void MemSeries::SnapshotChunks(int64_t mint, int64_t maxt, std::vector<std::string>* out) const {
-  for (const ClosedChunk& c : closed_) {
-    if (c.max_time < mint || c.min_time > maxt) continue;
-    out->emplace_back(c.bytes());
-  }
-  if (open_.num_samples() > 0 && open_.max_time() >= mint && open_.min_time() <= maxt) {
-    out->emplace_back(open_.bytes());
-  }
-}
-
 int MemSeries::TruncateBefore(int64_t min_time_ms) {
   size_t n = 0;
   while (n < closed_.size() && closed_[n].max_time < min_time_ms) ++n;

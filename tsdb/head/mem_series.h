@@ -101,10 +101,21 @@ class MemSeries {
   }
   const XorChunkEncoder& open_chunk() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return open_; }
 
-  // Appends to `out` a copy of the bytes of every chunk (closed and open) that
-  // overlaps [mint, maxt], one string per chunk; copies so the reader needs no lock.
-  void SnapshotChunks(int64_t mint, int64_t maxt, std::vector<std::string>* out) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Calls fn(bytes, in_arena) for every chunk (closed, then the open one) that
+  // overlaps [mint, maxt], in time order. in_arena: the bytes are a closed chunk in
+  // the ChunkArena, immutable and valid after the lock is released for as long as
+  // the arena's files are pinned (chunk_arena.h); otherwise (the open chunk, a chunk
+  // kept on the heap) they are valid only under mu_ and must be copied to be kept.
+  template <typename Fn>
+  void ForEachChunk(int64_t mint, int64_t maxt, Fn&& fn) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (const ClosedChunk& c : closed_) {
+      if (c.max_time < mint || c.min_time > maxt) continue;
+      fn(c.bytes(), c.heap == nullptr);
+    }
+    if (open_.num_samples() > 0 && open_.max_time() >= mint && open_.min_time() <= maxt) {
+      fn(open_.bytes(), false);
+    }
+  }
 
   // Closes the open chunk if it is non-empty (used by the block writer at a cut).
   void CloseOpenChunk(ChunkArena* arena = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -12,6 +12,21 @@ class MergedSampleIterator final : public SampleIterator {
   explicit MergedSampleIterator(std::vector<std::unique_ptr<SampleIterator>> its)
       : its_(std::move(its)), state_(its_.size(), State::kUnstarted) {}
 
+  // Starts over on `its`, keeping this object and its buffers.
+  void Reset(std::vector<std::unique_ptr<SampleIterator>> its) {
+    its_ = std::move(its);
+    state_.assign(its_.size(), State::kUnstarted);
+    has_current_ = false;
+  }
+  // Hands back the iterators merged (for their owners to recycle); leaves none.
+  std::vector<std::unique_ptr<SampleIterator>> TakeIterators() {
+    std::vector<std::unique_ptr<SampleIterator>> out = std::move(its_);
+    its_.clear();
+    state_.clear();
+    has_current_ = false;
+    return out;
+  }
+
   bool Next() override {
     for (size_t i = 0; i < its_.size(); ++i) {
       // Advance the unstarted ones and every one sitting on the current timestamp,
@@ -68,11 +83,30 @@ class MergedSampleIterator final : public SampleIterator {
 class MergedSeries final : public Series {
  public:
   const Labels& labels() const override { return labels_; }
-  std::unique_ptr<SampleIterator> Iterator(std::unique_ptr<SampleIterator>) const override {
-    if (parts_.size() == 1) return parts_[0]->Iterator();
+  // Passes `reuse` on to the parts, so their iterators are recycled as the caller
+  // intends (a head or block iterator per part; a merged one around several).
+  std::unique_ptr<SampleIterator> Iterator(std::unique_ptr<SampleIterator> reuse) const override {
+    auto* merged = dynamic_cast<MergedSampleIterator*>(reuse.get());
+    if (parts_.size() == 1) {
+      if (merged == nullptr) return parts_[0]->Iterator(std::move(reuse));
+      std::vector<std::unique_ptr<SampleIterator>> old = merged->TakeIterators();
+      return parts_[0]->Iterator(old.empty() ? nullptr : std::move(old[0]));
+    }
+    std::vector<std::unique_ptr<SampleIterator>> old;
+    if (merged != nullptr) {
+      old = merged->TakeIterators();
+    } else if (reuse != nullptr) {
+      old.push_back(std::move(reuse));  // a part's iterator from a one-part series
+    }
     std::vector<std::unique_ptr<SampleIterator>> its;
     its.reserve(parts_.size());
-    for (const Series* s : parts_) its.push_back(s->Iterator());
+    for (size_t i = 0; i < parts_.size(); ++i) {
+      its.push_back(parts_[i]->Iterator(i < old.size() ? std::move(old[i]) : nullptr));
+    }
+    if (merged != nullptr) {
+      merged->Reset(std::move(its));
+      return reuse;
+    }
     return MergeSampleIterators(std::move(its));
   }
 

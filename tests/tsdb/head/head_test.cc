@@ -372,6 +372,38 @@ TEST(HeadTest, LabelNamesAndValuesWithMatchers) {
   auto set = (*q)->Select(0, 10, {M(MatchType::kEqual, "zone", "")});
   EXPECT_FALSE(set->Next());
   EXPECT_EQ(set->status().code(), absl::StatusCode::kInvalidArgument);
+  // Without matchers, values come from the postings: every series' value, sorted.
+  values = (*q)->LabelValues("job", {});
+  ASSERT_TRUE(values.ok());
+  EXPECT_EQ(*values, (std::vector<std::string>{"a", "b", "c"}));
+  values = (*q)->LabelValues("nope", {});
+  ASSERT_TRUE(values.ok());
+  EXPECT_TRUE(values->empty());
+  values = (*q)->LabelValues("", {});  // not the postings' all-series entry
+  ASSERT_TRUE(values.ok());
+  EXPECT_TRUE(values->empty());
+}
+
+// Names and values of series that truncation removed are gone, with or without
+// matchers.
+TEST(HeadTest, LabelNamesAndValuesAfterTruncation) {
+  auto head = NewHead();
+  auto app = head->NewAppender();
+  ASSERT_TRUE(app->Append(0, Labels{{"__name__", "up"}, {"job", "old"}, {"zone", "z"}}, 1, 1).ok());
+  ASSERT_TRUE(app->Append(0, Labels{{"__name__", "up"}, {"job", "new"}}, 1, 1).ok());
+  ASSERT_TRUE(app->Append(0, Labels{{"__name__", "up"}, {"job", "new"}}, 5000, 1).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  ASSERT_TRUE(head->Truncate(1000).ok());
+  auto q = head->NewQuerier(INT64_MIN, INT64_MAX);
+  for (const std::vector<Matcher>& ms :
+       {std::vector<Matcher>{}, std::vector<Matcher>{M(MatchType::kEqual, "__name__", "up")}}) {
+    auto names = (*q)->LabelNames(ms);
+    ASSERT_TRUE(names.ok());
+    EXPECT_EQ(*names, (std::vector<std::string>{"__name__", "job"})) << ms.size();
+    auto values = (*q)->LabelValues("job", ms);
+    ASSERT_TRUE(values.ok());
+    EXPECT_EQ(*values, (std::vector<std::string>{"new"})) << ms.size();
+  }
 }
 
 std::string TempDir(const std::string& name) {

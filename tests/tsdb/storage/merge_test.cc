@@ -68,6 +68,61 @@ TEST(MergeTest, SeriesSetsMergeSortedAndCombineEqualLabels) {
   EXPECT_EQ(samples[2], (std::vector<Sample>{{1, 3}, {2, 33}}));
 }
 
+// A series whose iterators count how often they were recycled through `reuse`.
+struct RecyclingSeries final : public Series {
+  RecyclingSeries(Labels l, std::vector<Sample> s, int* recycled)
+      : ls(std::move(l)), samples(std::move(s)), recycled(recycled) {}
+  const Labels& labels() const override { return ls; }
+  std::unique_ptr<SampleIterator> Iterator(std::unique_ptr<SampleIterator> reuse) const override {
+    if (dynamic_cast<testing::ListSampleIterator*>(reuse.get()) != nullptr) ++*recycled;
+    return std::make_unique<testing::ListSampleIterator>(&samples);
+  }
+  Labels ls;
+  std::vector<Sample> samples;
+  int* recycled;
+};
+
+class RecyclingSet final : public SeriesSet {
+ public:
+  explicit RecyclingSet(std::vector<RecyclingSeries> s) : series_(std::move(s)) {}
+  bool Next() override { return ++i_ < series_.size(); }
+  const Series& At() const override { return series_[i_]; }
+  absl::Status status() const override { return absl::OkStatus(); }
+
+ private:
+  std::vector<RecyclingSeries> series_;
+  size_t i_ = static_cast<size_t>(-1);
+};
+
+// The evaluator hands each series the previous one's iterator; merged series pass
+// it (or the iterators inside a merged one) on to their parts, and still yield the
+// right samples whether a series has one part or several.
+TEST(MergeTest, IteratorReusePassesThroughToParts) {
+  int recycled = 0;
+  Labels a{{"s", "a"}}, b{{"s", "b"}}, c{{"s", "c"}}, d{{"s", "d"}};
+  std::vector<RecyclingSeries> s1, s2;
+  s1.emplace_back(a, std::vector<Sample>{{1, 1}}, &recycled);
+  s1.emplace_back(b, std::vector<Sample>{{1, 10}, {3, 30}}, &recycled);
+  s2.emplace_back(b, std::vector<Sample>{{2, 20}, {3, 30}}, &recycled);
+  s2.emplace_back(c, std::vector<Sample>{{5, 5}}, &recycled);
+  s1.emplace_back(d, std::vector<Sample>{{7, 7}}, &recycled);
+  std::vector<std::unique_ptr<SeriesSet>> sets;
+  sets.push_back(std::make_unique<RecyclingSet>(std::move(s1)));
+  sets.push_back(std::make_unique<RecyclingSet>(std::move(s2)));
+  auto merged = MergeSeriesSets(std::move(sets));
+  std::vector<std::vector<Sample>> got;
+  std::unique_ptr<SampleIterator> it;
+  while (merged->Next()) {
+    it = merged->At().Iterator(std::move(it));
+    got.push_back(Drain(it.get()));
+  }
+  std::vector<std::vector<Sample>> want = {
+      {{1, 1}}, {{1, 10}, {2, 20}, {3, 30}}, {{5, 5}}, {{7, 7}}};
+  EXPECT_EQ(got, want);
+  // b (two parts) gets a's iterator for its first part; c gets one of b's; d gets c's.
+  EXPECT_EQ(recycled, 3);
+}
+
 TEST(AppendErrorTest, ReasonSurvivesInStatus) {
   Labels ls = {{"__name__", "up"}};
   absl::Status s = RejectedSampleError(RejectReason::kDuplicate, ls, 42, "");
