@@ -90,6 +90,37 @@ class ChunksIterator final : public SampleIterator {
     }
   }
 
+  // Whole runs of the current chunk at once, clipped to [mint, maxt] afterwards.
+  size_t NextBatch(Sample* out, size_t max) override {
+    size_t n = 0;
+    started_ = true;
+    while (n < max && !done_) {
+      if (!valid_ && !OpenNext()) break;
+      const size_t want = max - n;
+      const size_t k = it_.NextBatch(out + n, want);
+      size_t begin = 0, end = k;
+      while (begin < end && out[n + begin].t < mint_) ++begin;
+      while (end > begin && out[n + end - 1].t > maxt_) --end;
+      if (begin > 0 && end > begin) {
+        std::memmove(out + n, out + n + begin, (end - begin) * sizeof(Sample));
+      }
+      n += end - begin;
+      if (end < k) {  // passed maxt
+        Finish();
+        break;
+      }
+      if (k < want) {  // the chunk ran out, or failed
+        if (!it_.status().ok()) {
+          status_ = it_.status();
+          Finish();
+          break;
+        }
+        valid_ = false;
+      }
+    }
+    return n;
+  }
+
   int64_t t() const override { return it_.t(); }
   double v() const override { return it_.v(); }
   absl::Status status() const override { return status_; }

@@ -47,6 +47,41 @@ class MergedSampleIterator final : public SampleIterator {
     return Pick();
   }
 
+  // Merges sample by sample while several sources have samples left; once only one
+  // has (typically the head, after the blocks before it ran out), hands out its
+  // batches directly.
+  size_t NextBatch(Sample* out, size_t max) override {
+    size_t n = 0;
+    while (n < max) {
+      int live = -1, count = 0;
+      for (size_t i = 0; i < its_.size(); ++i) {
+        if (state_[i] != State::kDone) {
+          ++count;
+          live = static_cast<int>(i);
+        }
+      }
+      if (count == 1 && state_[live] == State::kValid) {
+        SampleIterator* it = its_[live].get();
+        // It sits on the sample just returned, or on one not returned yet.
+        if (!has_current_ || it->t() != t_) out[n++] = Sample{it->t(), it->v()};
+        const size_t want = max - n;
+        const size_t k = want > 0 ? it->NextBatch(out + n, want) : 0;
+        n += k;
+        if (k < want) state_[live] = State::kDone;
+        if (n > 0) {
+          has_current_ = true;
+          t_ = out[n - 1].t;
+          v_ = out[n - 1].v;
+        }
+        if (k < want) break;
+        continue;
+      }
+      if (!Next()) break;
+      out[n++] = Sample{t_, v_};
+    }
+    return n;
+  }
+
   int64_t t() const override { return t_; }
   double v() const override { return v_; }
   absl::Status status() const override {

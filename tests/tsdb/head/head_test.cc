@@ -38,7 +38,8 @@ Matcher M(MatchType type, std::string_view name, std::string_view value) {
 
 using Samples = std::vector<std::pair<int64_t, double>>;
 
-// Runs Select and returns labels -> samples in set order.
+// Runs Select and returns labels -> samples in set order. Every series is also read
+// through NextBatch in several batch sizes, which must give the same samples.
 std::vector<std::pair<std::string, Samples>> Query(Head* head, int64_t mint, int64_t maxt,
                                                    const std::vector<Matcher>& ms) {
   auto q = head->NewQuerier(mint, maxt);
@@ -50,6 +51,17 @@ std::vector<std::pair<std::string, Samples>> Query(Head* head, int64_t mint, int
     auto it = set->At().Iterator();
     while (it->Next()) s.emplace_back(it->t(), it->v());
     EXPECT_TRUE(it->status().ok()) << it->status();
+    for (size_t batch : {1, 5, 128}) {
+      auto bit = set->At().Iterator();
+      std::vector<Sample> buf(batch);
+      Samples got;
+      size_t k;
+      do {
+        k = bit->NextBatch(buf.data(), batch);
+        for (size_t i = 0; i < k; ++i) got.emplace_back(buf[i].t, buf[i].v);
+      } while (k == batch);
+      EXPECT_EQ(got, s) << "batch " << batch << " [" << mint << ", " << maxt << "]";
+    }
     out.emplace_back(set->At().labels().ToString(), std::move(s));
   }
   EXPECT_TRUE(set->status().ok()) << set->status();

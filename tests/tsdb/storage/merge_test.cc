@@ -1,5 +1,8 @@
 #include "tsdb/storage/merge.h"
 
+#include <algorithm>
+#include <random>
+
 #include "gtest/gtest.h"
 #include "tests/tsdb/storage/list_series.h"
 #include "tsdb/storage/append_error.h"
@@ -24,6 +27,49 @@ TEST(MergeTest, SampleIteratorsInterleaveAndDropDuplicates) {
   auto merged = MergeSampleIterators(std::move(its));
   std::vector<Sample> want = {{1, 1}, {2, 20}, {3, 3}, {5, 5}, {6, 60}};
   EXPECT_EQ(Drain(merged.get()), want);
+}
+
+// NextBatch over merged sources (overlapping, adjacent as block then head, with
+// duplicate timestamps), also after a Next() or two, gives what Next() gives.
+TEST(MergeTest, NextBatchAgreesWithNext) {
+  std::mt19937_64 rng(5);
+  for (int iter = 0; iter < 500; ++iter) {
+    std::vector<std::vector<Sample>> parts(2 + rng() % 3);
+    int64_t base = 0;
+    for (auto& p : parts) {
+      const bool adjacent = rng() % 2 == 0;
+      int64_t t = adjacent ? base : static_cast<int64_t>(rng() % 20);
+      const int n = static_cast<int>(rng() % 40);
+      for (int i = 0; i < n; ++i) {
+        t += 1 + static_cast<int64_t>(rng() % 3);
+        p.push_back({t, static_cast<double>(rng() % 100)});
+      }
+      base = std::max(base, t);
+    }
+    auto merged = [&] {
+      std::vector<std::unique_ptr<SampleIterator>> its;
+      for (const auto& p : parts) its.push_back(It(&p));
+      return MergeSampleIterators(std::move(its));
+    };
+    const std::vector<Sample> want = Drain(merged().get());
+    const size_t skip = rng() % 3;  // Next() calls before the batches
+    for (size_t batch : {1, 3, 16, 1000}) {
+      auto m = merged();
+      std::vector<Sample> got, buf(batch);
+      for (size_t i = 0; i < skip && m->Next(); ++i) got.push_back({m->t(), m->v()});
+      if (got.size() == skip) {
+        size_t k;
+        do {
+          k = m->NextBatch(buf.data(), batch);
+          got.insert(got.end(), buf.begin(), buf.begin() + static_cast<ptrdiff_t>(k));
+          if (k == batch) {
+            ASSERT_EQ(m->t(), buf[k - 1].t);
+          }
+        } while (k == batch);
+      }
+      ASSERT_EQ(got, want) << "iteration " << iter << " batch " << batch;
+    }
+  }
 }
 
 TEST(MergeTest, SeekThenNext) {
