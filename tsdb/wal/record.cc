@@ -38,19 +38,25 @@ void EncodeSeries(const std::vector<SeriesRecord>& series, std::string* out) {
 }
 
 void EncodeSamples(const std::vector<SampleRecord>& samples, std::string* out) {
-  out->push_back(static_cast<char>(RecordType::kSamples));
+  out->push_back(static_cast<char>(kSamplesColumnarTypeByte));
   PutVarint64(out, samples.size());
   if (samples.empty()) return;
   const uint64_t ref0 = samples[0].ref;
   const int64_t t0 = samples[0].t;
   PutVarint64(out, ref0);
   PutSignedVarint64(out, t0);
+  // Columns: a batch is mostly consecutive refs at one timestamp, so the first two
+  // are runs of equal bytes, and values sit next to values.
+  uint64_t prev_ref = ref0;
   for (const SampleRecord& s : samples) {
-    PutSignedVarint64(out, static_cast<int64_t>(s.ref - ref0));
+    PutSignedVarint64(out, static_cast<int64_t>(s.ref - prev_ref));
+    prev_ref = s.ref;
+  }
+  for (const SampleRecord& s : samples) {
     PutSignedVarint64(out,
                       static_cast<int64_t>(static_cast<uint64_t>(s.t) - static_cast<uint64_t>(t0)));
-    PutBigEndian64(out, std::bit_cast<uint64_t>(s.v));
   }
+  for (const SampleRecord& s : samples) PutBigEndian64(out, std::bit_cast<uint64_t>(s.v));
 }
 
 void EncodeTombstones(const std::vector<TombstoneRecord>& tombstones, std::string* out) {
@@ -69,6 +75,7 @@ void EncodeTombstones(const std::vector<TombstoneRecord>& tombstones, std::strin
 absl::StatusOr<RecordType> PeekRecordType(std::string_view rec) {
   if (rec.empty()) return absl::DataLossError("empty wal record");
   uint8_t t = static_cast<uint8_t>(rec[0]);
+  if (t == kSamplesColumnarTypeByte) return RecordType::kSamples;
   if (t < 1 || t > 3) return absl::DataLossError(absl::StrCat("unknown wal record type ", t));
   return static_cast<RecordType>(t);
 }
@@ -98,8 +105,62 @@ absl::Status DecodeSeries(std::string_view rec, std::vector<SeriesRecord>* out) 
   return absl::OkStatus();
 }
 
+namespace {
+
+// Type byte 4: count, ref0, t0, then the columns (record.h).
+absl::Status DecodeColumnarSamples(std::string_view rec, std::vector<SampleRecord>* out) {
+  uint64_t n;
+  // Each sample takes at least 10 bytes (two 1-byte varints and a value).
+  if (!GetVarint64(&rec, &n) || n > kMaxEntries || n > rec.size() / 10) {
+    return Malformed("samples", "bad count");
+  }
+  if (n == 0) {
+    if (!rec.empty()) return Malformed("samples", "trailing bytes");
+    return absl::OkStatus();
+  }
+  uint64_t ref;
+  int64_t t0;
+  if (!GetVarint64(&rec, &ref) || !GetSignedVarint64(&rec, &t0)) {
+    return Malformed("samples", "truncated header");
+  }
+  out->resize(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    int64_t dref;
+    if (!GetSignedVarint64(&rec, &dref)) {
+      return Malformed("samples", absl::StrCat("truncated ref at sample ", i));
+    }
+    ref += static_cast<uint64_t>(dref);
+    (*out)[i].ref = ref;
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    int64_t dt;
+    if (!GetSignedVarint64(&rec, &dt)) {
+      return Malformed("samples", absl::StrCat("truncated timestamp at sample ", i));
+    }
+    (*out)[i].t = static_cast<int64_t>(static_cast<uint64_t>(t0) + static_cast<uint64_t>(dt));
+  }
+  if (rec.size() != n * 8) {
+    out->clear();
+    return Malformed("samples", rec.size() < n * 8 ? "truncated values" : "trailing bytes");
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t bits;
+    GetBigEndian64(&rec, &bits);
+    (*out)[i].v = std::bit_cast<double>(bits);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status DecodeSamples(std::string_view rec, std::vector<SampleRecord>* out) {
   out->clear();
+  if (!rec.empty() && static_cast<uint8_t>(rec[0]) == kSamplesColumnarTypeByte) {
+    rec.remove_prefix(1);
+    absl::Status s = DecodeColumnarSamples(rec, out);
+    if (!s.ok()) out->clear();
+    return s;
+  }
   if (absl::Status s = CheckType(&rec, RecordType::kSamples, "samples"); !s.ok()) return s;
   uint64_t n;
   // Each sample takes at least 10 bytes.

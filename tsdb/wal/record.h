@@ -18,7 +18,13 @@
 
 namespace cairn::wal {
 
+// What a record holds. Samples have two encodings: type byte 2 (one sample after
+// another, as written before 2026-12) and type byte 4 (columnar: all ref deltas, then
+// all timestamp deltas, then all values, which zstd compresses to about half the
+// size). EncodeSamples writes 4; DecodeSamples reads both; PeekRecordType reports
+// either as kSamples.
 enum class RecordType : uint8_t { kSeries = 1, kSamples = 2, kTombstones = 3 };
+inline constexpr uint8_t kSamplesColumnarTypeByte = 4;
 
 struct SeriesRecord {
   uint64_t ref;

@@ -82,21 +82,32 @@ TEST(RecordTest, SamplesRoundTripKeepsBits) {
   EXPECT_TRUE(out.empty());
 }
 
-// The worked example of docs/format/wal.md.
-TEST(RecordTest, DocumentedSamplesExample) {
-  const unsigned char bytes[] = {0x02, 0x01, 0x01, 0xD0, 0x0F, 0x00, 0x00, 0x3F,
-                                 0xF0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+// The worked examples of docs/format/wal.md: the type-2 record (still read, as WALs
+// written before the columnar encoding hold them) and the type-4 one written now.
+TEST(RecordTest, DocumentedSamplesExamples) {
+  const unsigned char v2[] = {0x02, 0x01, 0x01, 0xD0, 0x0F, 0x00, 0x00, 0x3F,
+                              0xF0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
   std::vector<SampleRecord> out;
   ASSERT_TRUE(
-      DecodeSamples(std::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)), &out)
-          .ok());
+      DecodeSamples(std::string_view(reinterpret_cast<const char*>(v2), sizeof(v2)), &out).ok());
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].ref, 1u);
   EXPECT_EQ(out[0].t, 1000);
   EXPECT_EQ(out[0].v, 1.0);
+
+  const unsigned char v4[] = {0x04, 0x02, 0x01, 0xD0, 0x0F, 0x00, 0x02, 0x00, 0x00,
+                              0x3F, 0xF0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,   // 1.0
+                              0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};  // 2.0
+  const std::string v4s(reinterpret_cast<const char*>(v4), sizeof(v4));
+  ASSERT_TRUE(DecodeSamples(v4s, &out).ok());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].ref, 2u);
+  EXPECT_EQ(out[1].t, 1000);
+  EXPECT_EQ(out[1].v, 2.0);
   std::string enc;
-  EncodeSamples({{1, 1000, 1.0}}, &enc);
-  EXPECT_EQ(enc, std::string(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+  EncodeSamples({{1, 1000, 1.0}, {2, 1000, 2.0}}, &enc);
+  EXPECT_EQ(enc, v4s);
+  EXPECT_EQ(*PeekRecordType(v4s), RecordType::kSamples);
 }
 
 TEST(RecordTest, TombstonesRoundTrip) {
