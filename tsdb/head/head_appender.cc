@@ -9,8 +9,32 @@ namespace cairn::head {
 using storage::RejectedSampleError;
 using storage::RejectReason;
 
+namespace {
+// Per thread: the buffers of the last appender destroyed here, for the next one.
+// Buffers that grew past kMaxCachedSamples entries are dropped instead.
+constexpr size_t kMaxCachedSamples = 1 << 16;
+}  // namespace
+
+// The cache is a plain thread_local of the private type, hence a static member
+// function rather than a namespace-level variable.
+HeadAppender::Buffers* HeadAppender::ThreadCache() {
+  thread_local Buffers cache;
+  return &cache;
+}
+
 HeadAppender::HeadAppender(Head* head)
-    : head_(head), durability_(head->options_.commit_durability) {}
+    : head_(head), durability_(head->options_.commit_durability) {
+  std::swap(b_, *ThreadCache());
+}
+
+HeadAppender::~HeadAppender() {
+  if (b_.pending.capacity() > kMaxCachedSamples) return;
+  b_.pending.clear();
+  b_.series_recs.clear();
+  b_.sample_recs.clear();
+  for (std::string& r : b_.records) r.clear();
+  std::swap(b_, *ThreadCache());
+}
 
 std::unique_ptr<storage::Appender> Head::NewAppender() {
   return std::make_unique<HeadAppender>(this);
@@ -85,7 +109,7 @@ absl::StatusOr<storage::SeriesRef> HeadAppender::Append(storage::SeriesRef ref,
   }
   switch (check) {
     case AppendCheck::kOk:
-      pending_.push_back(Pending{s, t_ms, value});
+      b_.pending.push_back(Pending{s, t_ms, value});
       break;
     case AppendCheck::kIdentical:
       break;
@@ -102,32 +126,32 @@ absl::StatusOr<storage::SeriesRef> HeadAppender::Append(storage::SeriesRef ref,
 }
 
 absl::Status HeadAppender::Commit() {
-  if (!pending_.empty()) {
+  if (!b_.pending.empty()) {
     // Records are encoded and logged under the head's WAL lock (which also guards
     // each series' `logged` flag, so its series record precedes its samples); the
     // fsync happens after the lock is released, shared with concurrent commits.
     absl::ReleasableMutexLock wl(&head_->wal_mu_);
     if (head_->wal_ != nullptr) {
-      series_recs_.clear();
-      sample_recs_.clear();
-      for (const Pending& p : pending_) {
+      b_.series_recs.clear();
+      b_.sample_recs.clear();
+      for (const Pending& p : b_.pending) {
         if (!p.series->logged) {
           p.series->logged = true;  // undone below if the write fails
-          series_recs_.push_back(wal::SeriesRecord{p.series->ref(), p.series->labels()});
+          b_.series_recs.push_back(wal::SeriesRecord{p.series->ref(), p.series->labels()});
         }
-        sample_recs_.push_back(wal::SampleRecord{p.series->ref(), p.t, p.v});
+        b_.sample_recs.push_back(wal::SampleRecord{p.series->ref(), p.t, p.v});
       }
-      records_.resize(series_recs_.empty() ? 1 : 2);
+      b_.records.resize(b_.series_recs.empty() ? 1 : 2);
       size_t i = 0;
-      if (!series_recs_.empty()) {
-        records_[i].clear();
-        wal::EncodeSeries(series_recs_, &records_[i++]);
+      if (!b_.series_recs.empty()) {
+        b_.records[i].clear();
+        wal::EncodeSeries(b_.series_recs, &b_.records[i++]);
       }
-      records_[i].clear();
-      wal::EncodeSamples(sample_recs_, &records_[i]);
+      b_.records[i].clear();
+      wal::EncodeSamples(b_.sample_recs, &b_.records[i]);
       uint64_t seq = 0;
       wal::Wal* wal = head_->wal_.get();
-      absl::Status st = wal->Log(records_, &seq);
+      absl::Status st = wal->Log(b_.records, &seq);
       wl.Release();
       if (st.ok()) {
         st = durability_ == storage::CommitDurability::kFsync ? wal->SyncUpTo(seq)
@@ -135,10 +159,10 @@ absl::Status HeadAppender::Commit() {
       }
       if (!st.ok()) {
         absl::MutexLock relock(&head_->wal_mu_);
-        for (const wal::SeriesRecord& r : series_recs_) {
+        for (const wal::SeriesRecord& r : b_.series_recs) {
           if (MemSeries* s = head_->series_.GetByRef(r.ref)) s->logged = false;
         }
-        pending_.clear();
+        b_.pending.clear();
         return absl::Status(st.code(), absl::StrCat("head commit: WAL write failed, batch "
                                                     "dropped: ",
                                                     st.message()));
@@ -149,7 +173,7 @@ absl::Status HeadAppender::Commit() {
   int64_t mint = INT64_MAX, maxt = INT64_MIN;
   absl::ReaderMutexLock fence(&head_->commit_fence_);
   const int64_t min_valid = head_->min_valid_time();
-  for (const Pending& p : pending_) {
+  for (const Pending& p : b_.pending) {
     if (p.t < min_valid) {  // the range was cut into a block since Append()
       ++too_old;
       continue;
@@ -176,7 +200,7 @@ absl::Status HeadAppender::Commit() {
     mint = std::min(mint, p.t);
     maxt = std::max(maxt, p.t);
   }
-  pending_.clear();
+  b_.pending.clear();
   if (ooo) head_->CountReject(RejectReason::kOutOfOrder, ooo);
   if (dup) head_->CountReject(RejectReason::kDuplicate, dup);
   if (too_old) head_->CountReject(RejectReason::kTooOld, too_old);
@@ -188,6 +212,6 @@ absl::Status HeadAppender::Commit() {
   return absl::OkStatus();
 }
 
-void HeadAppender::Rollback() { pending_.clear(); }
+void HeadAppender::Rollback() { b_.pending.clear(); }
 
 }  // namespace cairn::head

@@ -22,6 +22,7 @@ namespace cairn::head {
 class HeadAppender final : public storage::Appender {
  public:
   explicit HeadAppender(Head* head);
+  ~HeadAppender() override;
 
   absl::StatusOr<storage::SeriesRef> Append(storage::SeriesRef ref, const Labels& labels,
                                             int64_t t_ms, double value) override;
@@ -37,13 +38,21 @@ class HeadAppender final : public storage::Appender {
   };
   absl::Status ValidateLabels(const Labels& labels) const;
 
+  // The batch and its WAL encoding. Reused across batches, and handed from one
+  // appender to the next on the same thread (a remote-write request makes an
+  // appender each), so steady ingestion does not regrow them from empty.
+  struct Buffers {
+    std::vector<Pending> pending;
+    std::vector<wal::SeriesRecord> series_recs;
+    std::vector<wal::SampleRecord> sample_recs;
+    std::vector<std::string> records;
+  };
+
+  static Buffers* ThreadCache();
+
   Head* const head_;
   storage::CommitDurability durability_;
-  std::vector<Pending> pending_;
-  // WAL encoding buffers, reused across batches.
-  std::vector<wal::SeriesRecord> series_recs_;
-  std::vector<wal::SampleRecord> sample_recs_;
-  std::vector<std::string> records_;
+  Buffers b_;
 };
 
 }  // namespace cairn::head
