@@ -91,15 +91,11 @@ class BlockSeriesIterator final : public SampleIterator {
       if (!open_ && !OpenNextChunk()) break;
       const size_t want = max - n;
       const size_t k = it_.NextBatch(out + n, want);
-      size_t begin = 0, end = k;
-      while (begin < end && out[n + begin].t < mint_) ++begin;  // first chunk only
-      while (end > begin && out[n + end - 1].t > maxt_) --end;
-      if (begin > 0 && end > begin) {
-        std::memmove(out + n, out + n + begin, (end - begin) * sizeof(Sample));
-      }
-      if (end > begin) has_sample_ = true;
-      n += end - begin;
-      if (end < k) {  // passed maxt
+      bool past_maxt;
+      const size_t kept = ClipBatch(out + n, k, mint_, maxt_, &past_maxt);
+      if (kept > 0) has_sample_ = true;
+      n += kept;
+      if (past_maxt) {
         Stop();
         break;
       }

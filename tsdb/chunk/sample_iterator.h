@@ -42,6 +42,18 @@ class SampleIterator {
   }
 };
 
+// For iterators over a chunk range: keeps the samples of out[0, k) (sorted by time)
+// that fall in [mint, maxt], moved to the front, and returns how many; sets
+// *past_maxt when one was after maxt (the iteration is then over).
+inline size_t ClipBatch(Sample* out, size_t k, int64_t mint, int64_t maxt, bool* past_maxt) {
+  size_t begin = 0, end = k;
+  while (begin < end && out[begin].t < mint) ++begin;
+  while (end > begin && out[end - 1].t > maxt) --end;
+  *past_maxt = end < k;
+  for (size_t i = begin; i < end && begin > 0; ++i) out[i - begin] = out[i];
+  return end - begin;
+}
+
 // An iterator over nothing; optionally carrying an error.
 class EmptySampleIterator final : public SampleIterator {
  public:

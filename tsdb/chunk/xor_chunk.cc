@@ -58,6 +58,14 @@ void XorChunkEncoder::Reset() {
   trailing_ = 0;
 }
 
+inline void XorChunkEncoder::Appended(int64_t t, uint64_t bits) {
+  t_ = t;
+  v_bits_ = bits;
+  ++num_samples_;
+  w_.SetByte(0, static_cast<uint8_t>(num_samples_ >> 8));
+  w_.SetByte(1, static_cast<uint8_t>(num_samples_));
+}
+
 void XorChunkEncoder::Append(int64_t t, double v) {
   if (num_samples_ < 2) [[unlikely]] {
     AppendHead(t, v);
@@ -86,11 +94,7 @@ void XorChunkEncoder::Append(int64_t t, double v) {
   t_delta_ = delta;
   WriteValue(&r, bits);
   r.Finish();
-  t_ = t;
-  v_bits_ = bits;
-  ++num_samples_;
-  w_.SetByte(0, static_cast<uint8_t>(num_samples_ >> 8));
-  w_.SetByte(1, static_cast<uint8_t>(num_samples_));
+  Appended(t, bits);
 }
 
 // The first two samples: a zig-zag varint timestamp and the raw value, then a varint
@@ -109,11 +113,7 @@ void XorChunkEncoder::AppendHead(int64_t t, double v) {
     WriteValue(&r, bits);
   }
   r.Finish();
-  t_ = t;
-  v_bits_ = bits;
-  ++num_samples_;
-  w_.SetByte(0, static_cast<uint8_t>(num_samples_ >> 8));
-  w_.SetByte(1, static_cast<uint8_t>(num_samples_));
+  Appended(t, bits);
 }
 
 inline void XorChunkEncoder::WriteValue(BitWriter::Run* r, uint64_t bits) {

@@ -43,6 +43,8 @@ class XorChunkEncoder {
 
  private:
   void AppendHead(int64_t t, double v);
+  // Records (t, bits) as the newest sample and patches the header's count.
+  void Appended(int64_t t, uint64_t bits);
   void WriteValue(BitWriter::Run* r, uint64_t bits);
 
   BitWriter w_{2};

@@ -98,14 +98,9 @@ class ChunksIterator final : public SampleIterator {
       if (!valid_ && !OpenNext()) break;
       const size_t want = max - n;
       const size_t k = it_.NextBatch(out + n, want);
-      size_t begin = 0, end = k;
-      while (begin < end && out[n + begin].t < mint_) ++begin;
-      while (end > begin && out[n + end - 1].t > maxt_) --end;
-      if (begin > 0 && end > begin) {
-        std::memmove(out + n, out + n + begin, (end - begin) * sizeof(Sample));
-      }
-      n += end - begin;
-      if (end < k) {  // passed maxt
+      bool past_maxt;
+      n += ClipBatch(out + n, k, mint_, maxt_, &past_maxt);
+      if (past_maxt) {
         Finish();
         break;
       }

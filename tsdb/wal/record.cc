@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "tsdb/util/absl_compat.h"
 #include "tsdb/util/coding.h"
+#include "tsdb/util/status_macros.h"
 
 namespace cairn::wal {
 namespace {
@@ -108,21 +109,29 @@ absl::Status DecodeSeries(std::string_view rec, std::vector<SeriesRecord>* out) 
 namespace {
 
 // Type byte 4: count, ref0, t0, then the columns (record.h).
-absl::Status DecodeColumnarSamples(std::string_view rec, std::vector<SampleRecord>* out) {
-  uint64_t n;
-  // Each sample takes at least 10 bytes (two 1-byte varints and a value).
-  if (!GetVarint64(&rec, &n) || n > kMaxEntries || n > rec.size() / 10) {
+// The header both sample encodings share: count, then ref0 and t0 when count > 0.
+// Each sample takes at least 10 bytes (two 1-byte varints and a value), which bounds
+// the count by the bytes left.
+absl::Status DecodeSamplesHeader(std::string_view* rec, uint64_t* n, uint64_t* ref0, int64_t* t0) {
+  if (!GetVarint64(rec, n) || *n > kMaxEntries || *n > rec->size() / 10) {
     return Malformed("samples", "bad count");
   }
-  if (n == 0) {
-    if (!rec.empty()) return Malformed("samples", "trailing bytes");
+  if (*n == 0) {
+    if (!rec->empty()) return Malformed("samples", "trailing bytes");
     return absl::OkStatus();
   }
-  uint64_t ref;
-  int64_t t0;
-  if (!GetVarint64(&rec, &ref) || !GetSignedVarint64(&rec, &t0)) {
+  if (!GetVarint64(rec, ref0) || !GetSignedVarint64(rec, t0)) {
     return Malformed("samples", "truncated header");
   }
+  return absl::OkStatus();
+}
+
+// Type byte 4: the header, then the columns (record.h).
+absl::Status DecodeColumnarSamples(std::string_view rec, std::vector<SampleRecord>* out) {
+  uint64_t n, ref;
+  int64_t t0;
+  CAIRN_RETURN_IF_ERROR(DecodeSamplesHeader(&rec, &n, &ref, &t0));
+  if (n == 0) return absl::OkStatus();
   out->resize(n);
   for (uint64_t i = 0; i < n; ++i) {
     int64_t dref;
@@ -162,20 +171,10 @@ absl::Status DecodeSamples(std::string_view rec, std::vector<SampleRecord>* out)
     return s;
   }
   if (absl::Status s = CheckType(&rec, RecordType::kSamples, "samples"); !s.ok()) return s;
-  uint64_t n;
-  // Each sample takes at least 10 bytes.
-  if (!GetVarint64(&rec, &n) || n > kMaxEntries || n > rec.size() / 10) {
-    return Malformed("samples", "bad count");
-  }
-  if (n == 0) {
-    if (!rec.empty()) return Malformed("samples", "trailing bytes");
-    return absl::OkStatus();
-  }
-  uint64_t ref0;
+  uint64_t n, ref0;
   int64_t t0;
-  if (!GetVarint64(&rec, &ref0) || !GetSignedVarint64(&rec, &t0)) {
-    return Malformed("samples", "truncated header");
-  }
+  CAIRN_RETURN_IF_ERROR(DecodeSamplesHeader(&rec, &n, &ref0, &t0));
+  if (n == 0) return absl::OkStatus();
   out->reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
     int64_t dref, dt;

@@ -39,6 +39,22 @@ std::vector<std::vector<Sample>> MakeChunks(Kind kind, int chunks) {
   return out;
 }
 
+// 256 chunks of `kind`, encoded XOR or packed; *samples gets their sample count.
+std::vector<std::string> EncodeAll(Kind kind, bool packed, size_t* samples) {
+  std::vector<std::string> encoded;
+  for (const auto& c : MakeChunks(kind, 256)) {
+    if (packed) {
+      encoded.push_back(*EncodePackedChunk(c));
+    } else {
+      XorChunkEncoder enc;
+      for (const Sample& s : c) enc.Append(s.t, s.v);
+      encoded.emplace_back(enc.bytes());
+    }
+    *samples += c.size();
+  }
+  return encoded;
+}
+
 void BM_Encode(benchmark::State& state) {
   auto chunks = MakeChunks(static_cast<Kind>(state.range(0)), 256);
   XorChunkEncoder enc;
@@ -61,15 +77,9 @@ void BM_Encode(benchmark::State& state) {
 }
 
 void BM_Decode(benchmark::State& state) {
-  auto chunks = MakeChunks(static_cast<Kind>(state.range(0)), 256);
-  std::vector<std::string> encoded;
   size_t samples = 0;
-  for (const auto& c : chunks) {
-    XorChunkEncoder enc;
-    for (const Sample& s : c) enc.Append(s.t, s.v);
-    encoded.emplace_back(enc.bytes());
-    samples += c.size();
-  }
+  const std::vector<std::string> encoded =
+      EncodeAll(static_cast<Kind>(state.range(0)), false, &samples);
   XorChunkIterator it;
   for (auto _ : state) {
     double sum = 0;
@@ -111,26 +121,16 @@ void DecodeBatched(benchmark::State& state, const std::vector<std::string>& enco
 }
 
 void BM_DecodeBatch(benchmark::State& state) {
-  auto chunks = MakeChunks(static_cast<Kind>(state.range(0)), 256);
-  std::vector<std::string> encoded;
   size_t samples = 0;
-  for (const auto& c : chunks) {
-    XorChunkEncoder enc;
-    for (const Sample& s : c) enc.Append(s.t, s.v);
-    encoded.emplace_back(enc.bytes());
-    samples += c.size();
-  }
+  const std::vector<std::string> encoded =
+      EncodeAll(static_cast<Kind>(state.range(0)), false, &samples);
   DecodeBatched<XorChunkIterator>(state, encoded, samples);
 }
 
 void BM_PackedDecodeBatch(benchmark::State& state) {
-  auto chunks = MakeChunks(static_cast<Kind>(state.range(0)), 256);
-  std::vector<std::string> encoded;
   size_t samples = 0;
-  for (const auto& c : chunks) {
-    encoded.push_back(*EncodePackedChunk(c));
-    samples += c.size();
-  }
+  const std::vector<std::string> encoded =
+      EncodeAll(static_cast<Kind>(state.range(0)), true, &samples);
   DecodeBatched<PackedChunkIterator>(state, encoded, samples);
 }
 
@@ -155,13 +155,9 @@ void BM_PackedEncode(benchmark::State& state) {
 }
 
 void BM_PackedDecode(benchmark::State& state) {
-  auto chunks = MakeChunks(static_cast<Kind>(state.range(0)), 256);
-  std::vector<std::string> encoded;
   size_t samples = 0;
-  for (const auto& c : chunks) {
-    encoded.push_back(*EncodePackedChunk(c));
-    samples += c.size();
-  }
+  const std::vector<std::string> encoded =
+      EncodeAll(static_cast<Kind>(state.range(0)), true, &samples);
   PackedChunkIterator it;
   for (auto _ : state) {
     double sum = 0;
