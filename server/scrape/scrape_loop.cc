@@ -43,24 +43,26 @@ ScrapeLoop::ScrapeLoop(storage::Appendable* storage, std::shared_ptr<Target> tar
 }
 
 ScrapeLoop::~ScrapeLoop() {
-  if (thread_.joinable()) Stop(/*mark_stale=*/false);
+  if (scheduler_ != nullptr) Stop(/*mark_stale=*/false);
 }
 
-void ScrapeLoop::Start(uint64_t offset_seed) {
-  thread_ = std::thread([this, offset_seed] { Run(offset_seed); });
+void ScrapeLoop::Start(ScrapeScheduler* scheduler, uint64_t offset_seed) {
+  scheduler_ = scheduler;
+  const absl::Time now = absl::Now();
+  scheduler_->Add(this, now + InitialDelay(now, offset_seed), target_->interval());
 }
 
 void ScrapeLoop::RequestStop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
+  if (scheduler_ != nullptr) scheduler_->RequestRemove(this);
   fetcher_->Cancel();
 }
 
 void ScrapeLoop::Stop(bool mark_stale) {
   RequestStop();
-  if (thread_.joinable()) thread_.join();
+  if (scheduler_ != nullptr) {
+    scheduler_->WaitRemoved(this);
+    scheduler_ = nullptr;
+  }
   if (mark_stale) {
     // Strictly after the last scrape, so the marker is not refused as a duplicate.
     absl::Time t = std::max(absl::Now(), absl::FromUnixMillis(last_t_ms_ + 1));
@@ -81,22 +83,16 @@ absl::Duration ScrapeLoop::InitialDelay(absl::Time now, uint64_t offset_seed) co
   return absl::Nanoseconds(next);
 }
 
-void ScrapeLoop::Run(uint64_t offset_seed) {
-  const absl::Duration interval = target_->interval();
-  absl::Time next = absl::Now() + InitialDelay(absl::Now(), offset_seed);
-  while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithDeadline(absl::Condition(&stopping_), next)) return;
-    }
-    ScrapeOnce(absl::Now());
-    next += interval;
-    absl::Time now = absl::Now();
-    while (next <= now) {
-      next += interval;
-      missed_.fetch_add(1, std::memory_order_relaxed);
-    }
-  }
+absl::StatusOr<void*> ScrapeLoop::BeginFetch() { return fetcher_->BeginAsync(&body_); }
+
+absl::Status ScrapeLoop::EndFetch(int curl_result) {
+  return fetcher_->EndAsync(curl_result, &content_type_);
+}
+
+absl::Status ScrapeLoop::FetchSync() { return fetcher_->Fetch(&body_, &content_type_); }
+
+void ScrapeLoop::Complete(absl::Time start, absl::Status fetch_status) {
+  Ingest(start, std::move(fetch_status));
 }
 
 Labels ScrapeLoop::SampleLabels(const Labels& exposed) const {
@@ -213,13 +209,14 @@ void ScrapeLoop::AppendStaleReport(storage::Appender* app, int64_t t_ms) {
   }
 }
 
-ScrapeStats ScrapeLoop::ScrapeOnce(absl::Time start) {
+ScrapeStats ScrapeLoop::ScrapeOnce(absl::Time start) { return Ingest(start, FetchSync()); }
+
+ScrapeStats ScrapeLoop::Ingest(absl::Time start, absl::Status st) {
   ScrapeStats stats;
   const int64_t t_ms = absl::ToUnixMillis(start);
   ++iteration_;
   seen_this_scrape_ = 0;
   cur_series_.clear();
-  absl::Status st = fetcher_->Fetch(&body_, &content_type_);
   if (absl::IsCancelled(st)) {
     // The loop is being stopped: this was no scrape of the target, record nothing.
     stats.error = st;

@@ -289,7 +289,8 @@ TEST_F(ScrapeLoopTest, RunningLoopScrapesAndStops) {
   loop_ =
       std::make_unique<ScrapeLoop>(&storage_, target_, cfg_, std::make_unique<FakeFetcher>(state_));
   SetPage("a 1\n");
-  loop_->Start();
+  ScrapeScheduler scheduler;
+  loop_->Start(&scheduler);
   for (int i = 0; i < 200 && loop_->scrapes() < 3; ++i) absl::SleepFor(absl::Milliseconds(20));
   loop_->Stop(/*mark_stale=*/true);
   EXPECT_GE(loop_->scrapes(), 3u);
