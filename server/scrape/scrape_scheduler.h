@@ -12,8 +12,9 @@
 // Timing follows Prometheus 2.42's scrape loop: a task's scrapes are due at
 // first, first + interval, first + 2 * interval, ...; a task never has two scrapes
 // at once, and a scrape that ends after later ticks skips them (reported through
-// ScheduledScrape::Missed). A slow or failing target only delays itself: its
-// transfer waits in the multi handle while the others proceed.
+// ScheduledScrape::Missed). To batch wake-ups, a scrape may start up to 1% of its
+// interval (at most 10 ms) before its tick when another one is starting. A slow or failing target
+// only delays itself: its transfer waits in the multi handle while the others proceed.
 //
 // Thread-safety: Add, RequestRemove and WaitRemoved may be called from any thread.
 // A task's BeginFetch/EndFetch run on the event thread, FetchSync/Complete on a
@@ -95,8 +96,9 @@ class ScrapeScheduler {
   struct Entry {
     ScheduledScrape* task = nullptr;
     absl::Duration interval;
-    absl::Time next;   // the tick of the scrape due or in progress
-    absl::Time start;  // when the scrape in progress started
+    absl::Duration slack;  // may start this much before `next` to join a batch
+    absl::Time next;       // the tick of the scrape due or in progress
+    absl::Time start;      // when the scrape in progress started
     State state = State::kWaiting;
     bool remove = false;   // RequestRemove was called
     void* easy = nullptr;  // CURL* in the multi handle while kFetching
