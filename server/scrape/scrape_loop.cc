@@ -132,7 +132,13 @@ Labels ScrapeLoop::SampleLabels(const Labels& exposed) const {
 absl::Status ScrapeLoop::AppendPage(storage::Appender* app, std::string_view page,
                                     std::string_view content_type, int64_t t_ms,
                                     ScrapeStats* stats) {
-  TextParser parser(page, FormatForContentType(content_type));
+  const ExpositionFormat format = FormatForContentType(content_type);
+  TextParser parser(page, format);
+  // Labels are parsed only for series not in the cache: equal bytes parse the same,
+  // in the same format (a label set valid in the text format may not be in
+  // OpenMetrics, so a page in another format than the cache's is parsed in full).
+  parser.set_lazy_labels(cache_.empty() || format == cache_format_);
+  cache_format_ = format;
   LabelsBuilder lb;
   const uint64_t sample_limit = cfg_->sample_limit;
   const uint64_t label_limit = cfg_->label_limit;
@@ -144,6 +150,7 @@ absl::Status ScrapeLoop::AppendPage(storage::Appender* app, std::string_view pag
     auto it = cache_.find(Sv(parser.series()));
     CacheEntry* e;
     if (it == cache_.end()) {
+      if (!parser.LoadLabels()) return parser.status();
       lb.Clear();
       lb.Set(kMetricNameLabel, parser.metric_name());
       for (const auto& [name, value] : parser.labels()) lb.Set(name, value);
@@ -222,8 +229,8 @@ ScrapeStats ScrapeLoop::Ingest(absl::Time start, absl::Status st) {
     stats.error = st;
     return stats;
   }
-  std::unique_ptr<storage::Appender> app = NewAppender();
-  if (st.ok()) st = AppendPage(app.get(), body_, content_type_, t_ms, &stats);
+  storage::Appender* app = appender();
+  if (st.ok()) st = AppendPage(app, body_, content_type_, t_ms, &stats);
   if (st.ok()) {
     for (CacheEntry* e : prev_series_) {
       if (e->last_seen == iteration_) continue;  // still exposed
@@ -234,7 +241,6 @@ ScrapeStats ScrapeLoop::Ingest(absl::Time start, absl::Status st) {
     // A failed scrape ingests nothing and ends every series of the last good one,
     // as Prometheus does by appending an empty scrape.
     app->Rollback();
-    app = NewAppender();
     for (CacheEntry* e : prev_series_) {
       if (app->Append(e->ref, e->labels, t_ms, StaleNaN()).ok()) ++stats.stale_markers;
     }
@@ -254,7 +260,7 @@ ScrapeStats ScrapeLoop::Ingest(absl::Time start, absl::Status st) {
   }
   stats.duration = absl::Now() - start;
   stats.error = st;
-  AppendReport(app.get(), t_ms, stats, st.ok());
+  AppendReport(app, t_ms, stats, st.ok());
   absl::Status commit = app->Commit();
   if (!commit.ok() && stats.error.ok()) {
     stats.error = absl::Status(commit.code(), absl::StrCat("commit: ", commit.message()));
@@ -265,21 +271,23 @@ ScrapeStats ScrapeLoop::Ingest(absl::Time start, absl::Status st) {
   return stats;
 }
 
-std::unique_ptr<storage::Appender> ScrapeLoop::NewAppender() {
-  // Scrapes are not acknowledged to anyone: their commits reach the OS (surviving a
-  // crash of cairn) and are fsynced by the DB's maintenance tick, as Prometheus does,
-  // instead of paying an fsync per scrape.
-  std::unique_ptr<storage::Appender> app = storage_->NewAppender();
-  app->SetCommitDurability(storage::CommitDurability::kOsBuffer);
-  return app;
+storage::Appender* ScrapeLoop::appender() {
+  if (appender_ == nullptr) {
+    appender_ = storage_->NewAppender();
+    // Scrapes are not acknowledged to anyone: their commits reach the OS (surviving a
+    // crash of cairn) and are fsynced by the DB's maintenance tick, as Prometheus
+    // does, instead of paying an fsync per scrape.
+    appender_->SetCommitDurability(storage::CommitDurability::kOsBuffer);
+  }
+  return appender_.get();
 }
 
 void ScrapeLoop::MarkAllStale(absl::Time t) {
   const int64_t t_ms = absl::ToUnixMillis(t);
-  std::unique_ptr<storage::Appender> app = NewAppender();
+  storage::Appender* app = appender();
   for (CacheEntry* e : prev_series_) app->Append(e->ref, e->labels, t_ms, StaleNaN()).IgnoreError();
   prev_series_.clear();
-  AppendStaleReport(app.get(), t_ms);
+  AppendStaleReport(app, t_ms);
   app->Commit().IgnoreError();
 }
 

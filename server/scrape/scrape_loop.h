@@ -43,6 +43,7 @@
 #include "server/scrape/http_fetcher.h"
 #include "server/scrape/scrape_scheduler.h"
 #include "server/scrape/target.h"
+#include "server/scrape/text_parser.h"
 #include "tsdb/storage/appender.h"
 
 namespace cairn::scrape {
@@ -95,7 +96,9 @@ class ScrapeLoop final : public ScheduledScrape {
   uint64_t scrapes() const { return scrapes_.load(std::memory_order_relaxed); }
 
  private:
-  std::unique_ptr<storage::Appender> NewAppender();
+  // The loop's appender, reused by every scrape (an appender may take a new batch
+  // after Commit or Rollback), so its buffers are not reallocated per scrape.
+  storage::Appender* appender();
   struct CacheEntry {
     Labels labels;  // final labels; empty when dropped by metric relabelling
     storage::SeriesRef ref = 0;
@@ -127,6 +130,7 @@ class ScrapeLoop final : public ScheduledScrape {
 
   // Owned by whichever thread runs scrapes (the loop thread once started).
   absl::node_hash_map<std::string, CacheEntry> cache_;
+  ExpositionFormat cache_format_ = ExpositionFormat::kPrometheusText;  // of the last page
   std::vector<CacheEntry*> prev_series_;  // tracked series of the last good scrape
   std::vector<CacheEntry*> cur_series_;
   uint64_t iteration_ = 0;
@@ -136,6 +140,7 @@ class ScrapeLoop final : public ScheduledScrape {
   std::vector<Labels> report_labels_;
   std::vector<storage::SeriesRef> report_refs_;
   int64_t last_t_ms_ = 0;
+  std::unique_ptr<storage::Appender> appender_;
 
   ScrapeScheduler* scheduler_ = nullptr;  // set by Start() until Stop()
   std::atomic<uint64_t> missed_{0};
