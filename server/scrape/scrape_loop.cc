@@ -147,21 +147,18 @@ absl::Status ScrapeLoop::AppendPage(storage::Appender* app, std::string_view pag
     if (parser.entry() != TextParser::Entry::kSeries) continue;
     ++stats->samples_scraped;
     bool is_new = false;
-    auto it = cache_.find(Sv(parser.series()));
-    CacheEntry* e;
-    if (it == cache_.end()) {
+    CacheEntry* e = cache_.Find(parser.series());
+    if (e == nullptr) {
       if (!parser.LoadLabels()) return parser.status();
       lb.Clear();
       lb.Set(kMetricNameLabel, parser.metric_name());
       for (const auto& [name, value] : parser.labels()) lb.Set(name, value);
       std::optional<Labels> relabelled =
           config::Process(SampleLabels(lb.Build()), cfg_->metric_relabel_configs);
-      e = &cache_[std::string(parser.series())];
+      e = cache_.Insert(parser.series());
       e->dropped = !relabelled.has_value() || relabelled->empty();
       if (!e->dropped) e->labels = std::move(*relabelled);
       is_new = true;
-    } else {
-      e = &it->second;
     }
     const bool first_this_scrape = e->last_seen != iteration_;
     if (first_this_scrape) ++seen_this_scrape_;
@@ -230,7 +227,11 @@ ScrapeStats ScrapeLoop::Ingest(absl::Time start, absl::Status st) {
     return stats;
   }
   storage::Appender* app = appender();
-  if (st.ok()) st = AppendPage(app, body_, content_type_, t_ms, &stats);
+  if (st.ok()) {
+    cache_.BeginPage();
+    st = AppendPage(app, body_, content_type_, t_ms, &stats);
+    cache_.EndPage();
+  }
   if (st.ok()) {
     for (CacheEntry* e : prev_series_) {
       if (e->last_seen == iteration_) continue;  // still exposed
@@ -249,15 +250,7 @@ ScrapeStats ScrapeLoop::Ingest(absl::Time start, absl::Status st) {
   cur_series_.clear();
   // Forget series not exposed in the last two scrapes; entries in prev_series_ were
   // seen in this one, so the pointers stay valid.
-  if (cache_.size() > seen_this_scrape_) {
-    for (auto it = cache_.begin(); it != cache_.end();) {
-      if (it->second.last_seen + 1 < iteration_) {
-        cache_.erase(it++);
-      } else {
-        ++it;
-      }
-    }
-  }
+  if (cache_.size() > seen_this_scrape_) cache_.EraseSeenBefore(iteration_ - 1);
   stats.duration = absl::Now() - start;
   stats.error = st;
   AppendReport(app, t_ms, stats, st.ok());

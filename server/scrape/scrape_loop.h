@@ -14,8 +14,9 @@
 //    when a scrape fails, and for every series plus the report series when the loop
 //    is stopped for good (target gone).
 //
-// A cache keyed by the raw series text of the page maps each exposed series to its
-// final labels and storage ref, so a steady page costs one hash lookup per sample.
+// A cache keyed by the raw series text of the page (ScrapeCache) maps each exposed
+// series to its final labels and storage ref, so a steady page costs one cache
+// lookup per sample and no label parsing.
 //
 // Once started, the loop's scrapes are run by a ScrapeScheduler (shared by every
 // loop of a ScrapeManager): the loop is a ScheduledScrape whose fetch runs on the
@@ -35,12 +36,12 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/config/config.h"
 #include "server/scrape/http_fetcher.h"
+#include "server/scrape/scrape_cache.h"
 #include "server/scrape/scrape_scheduler.h"
 #include "server/scrape/target.h"
 #include "server/scrape/text_parser.h"
@@ -99,13 +100,7 @@ class ScrapeLoop final : public ScheduledScrape {
   // The loop's appender, reused by every scrape (an appender may take a new batch
   // after Commit or Rollback), so its buffers are not reallocated per scrape.
   storage::Appender* appender();
-  struct CacheEntry {
-    Labels labels;  // final labels; empty when dropped by metric relabelling
-    storage::SeriesRef ref = 0;
-    uint64_t last_seen = 0;  // scrape iteration that last exposed it
-    bool dropped = false;
-    bool tracked = false;  // staleness tracked (no exposed timestamp)
-  };
+  using CacheEntry = ScrapeCache::Entry;
 
   // ScheduledScrape, for the scheduler.
   absl::StatusOr<void*> BeginFetch() override;
@@ -129,7 +124,7 @@ class ScrapeLoop final : public ScheduledScrape {
   std::unique_ptr<Fetcher> fetcher_;
 
   // Owned by whichever thread runs scrapes (the loop thread once started).
-  absl::node_hash_map<std::string, CacheEntry> cache_;
+  ScrapeCache cache_;
   ExpositionFormat cache_format_ = ExpositionFormat::kPrometheusText;  // of the last page
   std::vector<CacheEntry*> prev_series_;  // tracked series of the last good scrape
   std::vector<CacheEntry*> cur_series_;
