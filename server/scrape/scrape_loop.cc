@@ -43,24 +43,26 @@ ScrapeLoop::ScrapeLoop(storage::Appendable* storage, std::shared_ptr<Target> tar
 }
 
 ScrapeLoop::~ScrapeLoop() {
-  if (thread_.joinable()) Stop(/*mark_stale=*/false);
+  if (scheduler_ != nullptr) Stop(/*mark_stale=*/false);
 }
 
-void ScrapeLoop::Start(uint64_t offset_seed) {
-  thread_ = std::thread([this, offset_seed] { Run(offset_seed); });
+void ScrapeLoop::Start(ScrapeScheduler* scheduler, uint64_t offset_seed) {
+  scheduler_ = scheduler;
+  const absl::Time now = absl::Now();
+  scheduler_->Add(this, now + InitialDelay(now, offset_seed), target_->interval());
 }
 
 void ScrapeLoop::RequestStop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
+  if (scheduler_ != nullptr) scheduler_->RequestRemove(this);
   fetcher_->Cancel();
 }
 
 void ScrapeLoop::Stop(bool mark_stale) {
   RequestStop();
-  if (thread_.joinable()) thread_.join();
+  if (scheduler_ != nullptr) {
+    scheduler_->WaitRemoved(this);
+    scheduler_ = nullptr;
+  }
   if (mark_stale) {
     // Strictly after the last scrape, so the marker is not refused as a duplicate.
     absl::Time t = std::max(absl::Now(), absl::FromUnixMillis(last_t_ms_ + 1));
@@ -81,22 +83,16 @@ absl::Duration ScrapeLoop::InitialDelay(absl::Time now, uint64_t offset_seed) co
   return absl::Nanoseconds(next);
 }
 
-void ScrapeLoop::Run(uint64_t offset_seed) {
-  const absl::Duration interval = target_->interval();
-  absl::Time next = absl::Now() + InitialDelay(absl::Now(), offset_seed);
-  while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithDeadline(absl::Condition(&stopping_), next)) return;
-    }
-    ScrapeOnce(absl::Now());
-    next += interval;
-    absl::Time now = absl::Now();
-    while (next <= now) {
-      next += interval;
-      missed_.fetch_add(1, std::memory_order_relaxed);
-    }
-  }
+absl::StatusOr<void*> ScrapeLoop::BeginFetch() { return fetcher_->BeginAsync(&body_); }
+
+absl::Status ScrapeLoop::EndFetch(int curl_result) {
+  return fetcher_->EndAsync(curl_result, &content_type_);
+}
+
+absl::Status ScrapeLoop::FetchSync() { return fetcher_->Fetch(&body_, &content_type_); }
+
+void ScrapeLoop::Complete(absl::Time start, absl::Status fetch_status) {
+  Ingest(start, std::move(fetch_status));
 }
 
 Labels ScrapeLoop::SampleLabels(const Labels& exposed) const {
@@ -136,7 +132,13 @@ Labels ScrapeLoop::SampleLabels(const Labels& exposed) const {
 absl::Status ScrapeLoop::AppendPage(storage::Appender* app, std::string_view page,
                                     std::string_view content_type, int64_t t_ms,
                                     ScrapeStats* stats) {
-  TextParser parser(page, FormatForContentType(content_type));
+  const ExpositionFormat format = FormatForContentType(content_type);
+  TextParser parser(page, format);
+  // Labels are parsed only for series not in the cache: equal bytes parse the same,
+  // in the same format (a label set valid in the text format may not be in
+  // OpenMetrics, so a page in another format than the cache's is parsed in full).
+  parser.set_lazy_labels(cache_.empty() || format == cache_format_);
+  cache_format_ = format;
   LabelsBuilder lb;
   const uint64_t sample_limit = cfg_->sample_limit;
   const uint64_t label_limit = cfg_->label_limit;
@@ -145,20 +147,18 @@ absl::Status ScrapeLoop::AppendPage(storage::Appender* app, std::string_view pag
     if (parser.entry() != TextParser::Entry::kSeries) continue;
     ++stats->samples_scraped;
     bool is_new = false;
-    auto it = cache_.find(Sv(parser.series()));
-    CacheEntry* e;
-    if (it == cache_.end()) {
+    CacheEntry* e = cache_.Find(parser.series());
+    if (e == nullptr) {
+      if (!parser.LoadLabels()) return parser.status();
       lb.Clear();
       lb.Set(kMetricNameLabel, parser.metric_name());
       for (const auto& [name, value] : parser.labels()) lb.Set(name, value);
       std::optional<Labels> relabelled =
           config::Process(SampleLabels(lb.Build()), cfg_->metric_relabel_configs);
-      e = &cache_[std::string(parser.series())];
+      e = cache_.Insert(parser.series());
       e->dropped = !relabelled.has_value() || relabelled->empty();
       if (!e->dropped) e->labels = std::move(*relabelled);
       is_new = true;
-    } else {
-      e = &it->second;
     }
     const bool first_this_scrape = e->last_seen != iteration_;
     if (first_this_scrape) ++seen_this_scrape_;
@@ -213,20 +213,25 @@ void ScrapeLoop::AppendStaleReport(storage::Appender* app, int64_t t_ms) {
   }
 }
 
-ScrapeStats ScrapeLoop::ScrapeOnce(absl::Time start) {
+ScrapeStats ScrapeLoop::ScrapeOnce(absl::Time start) { return Ingest(start, FetchSync()); }
+
+ScrapeStats ScrapeLoop::Ingest(absl::Time start, absl::Status st) {
   ScrapeStats stats;
   const int64_t t_ms = absl::ToUnixMillis(start);
   ++iteration_;
   seen_this_scrape_ = 0;
   cur_series_.clear();
-  absl::Status st = fetcher_->Fetch(&body_, &content_type_);
   if (absl::IsCancelled(st)) {
     // The loop is being stopped: this was no scrape of the target, record nothing.
     stats.error = st;
     return stats;
   }
-  std::unique_ptr<storage::Appender> app = NewAppender();
-  if (st.ok()) st = AppendPage(app.get(), body_, content_type_, t_ms, &stats);
+  storage::Appender* app = appender();
+  if (st.ok()) {
+    cache_.BeginPage();
+    st = AppendPage(app, body_, content_type_, t_ms, &stats);
+    cache_.EndPage();
+  }
   if (st.ok()) {
     for (CacheEntry* e : prev_series_) {
       if (e->last_seen == iteration_) continue;  // still exposed
@@ -237,7 +242,6 @@ ScrapeStats ScrapeLoop::ScrapeOnce(absl::Time start) {
     // A failed scrape ingests nothing and ends every series of the last good one,
     // as Prometheus does by appending an empty scrape.
     app->Rollback();
-    app = NewAppender();
     for (CacheEntry* e : prev_series_) {
       if (app->Append(e->ref, e->labels, t_ms, StaleNaN()).ok()) ++stats.stale_markers;
     }
@@ -246,18 +250,10 @@ ScrapeStats ScrapeLoop::ScrapeOnce(absl::Time start) {
   cur_series_.clear();
   // Forget series not exposed in the last two scrapes; entries in prev_series_ were
   // seen in this one, so the pointers stay valid.
-  if (cache_.size() > seen_this_scrape_) {
-    for (auto it = cache_.begin(); it != cache_.end();) {
-      if (it->second.last_seen + 1 < iteration_) {
-        cache_.erase(it++);
-      } else {
-        ++it;
-      }
-    }
-  }
+  if (cache_.size() > seen_this_scrape_) cache_.EraseSeenBefore(iteration_ - 1);
   stats.duration = absl::Now() - start;
   stats.error = st;
-  AppendReport(app.get(), t_ms, stats, st.ok());
+  AppendReport(app, t_ms, stats, st.ok());
   absl::Status commit = app->Commit();
   if (!commit.ok() && stats.error.ok()) {
     stats.error = absl::Status(commit.code(), absl::StrCat("commit: ", commit.message()));
@@ -268,21 +264,23 @@ ScrapeStats ScrapeLoop::ScrapeOnce(absl::Time start) {
   return stats;
 }
 
-std::unique_ptr<storage::Appender> ScrapeLoop::NewAppender() {
-  // Scrapes are not acknowledged to anyone: their commits reach the OS (surviving a
-  // crash of cairn) and are fsynced by the DB's maintenance tick, as Prometheus does,
-  // instead of paying an fsync per scrape.
-  std::unique_ptr<storage::Appender> app = storage_->NewAppender();
-  app->SetCommitDurability(storage::CommitDurability::kOsBuffer);
-  return app;
+storage::Appender* ScrapeLoop::appender() {
+  if (appender_ == nullptr) {
+    appender_ = storage_->NewAppender();
+    // Scrapes are not acknowledged to anyone: their commits reach the OS (surviving a
+    // crash of cairn) and are fsynced by the DB's maintenance tick, as Prometheus
+    // does, instead of paying an fsync per scrape.
+    appender_->SetCommitDurability(storage::CommitDurability::kOsBuffer);
+  }
+  return appender_.get();
 }
 
 void ScrapeLoop::MarkAllStale(absl::Time t) {
   const int64_t t_ms = absl::ToUnixMillis(t);
-  std::unique_ptr<storage::Appender> app = NewAppender();
+  storage::Appender* app = appender();
   for (CacheEntry* e : prev_series_) app->Append(e->ref, e->labels, t_ms, StaleNaN()).IgnoreError();
   prev_series_.clear();
-  AppendStaleReport(app.get(), t_ms);
+  AppendStaleReport(app, t_ms);
   app->Commit().IgnoreError();
 }
 

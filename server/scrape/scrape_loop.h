@@ -14,11 +14,18 @@
 //    when a scrape fails, and for every series plus the report series when the loop
 //    is stopped for good (target gone).
 //
-// A cache keyed by the raw series text of the page maps each exposed series to its
-// final labels and storage ref, so a steady page costs one hash lookup per sample.
+// A cache keyed by the raw series text of the page (ScrapeCache) maps each exposed
+// series to its final labels and storage ref, so a steady page costs one cache
+// lookup per sample and no label parsing.
 //
-// Thread-safety: Start()/Stop() from one thread (the pool's). ScrapeOnce() is for
-// the loop's own thread, or for tests that drive a loop without starting it.
+// Once started, the loop's scrapes are run by a ScrapeScheduler (shared by every
+// loop of a ScrapeManager): the loop is a ScheduledScrape whose fetch runs on the
+// scheduler's event thread and whose ingestion runs on one of its workers.
+//
+// Thread-safety: Start()/RequestStop()/Stop() from one thread (the pool's).
+// ScrapeOnce() is for tests and benchmarks that drive a loop without starting it.
+// The scrape state (cache, series lists, buffers) is touched by one scrape at a
+// time, handed between scheduler threads with happens-before.
 #ifndef CAIRN_SERVER_SCRAPE_SCRAPE_LOOP_H_
 #define CAIRN_SERVER_SCRAPE_SCRAPE_LOOP_H_
 
@@ -26,17 +33,18 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/config/config.h"
 #include "server/scrape/http_fetcher.h"
+#include "server/scrape/scrape_cache.h"
+#include "server/scrape/scrape_scheduler.h"
 #include "server/scrape/target.h"
+#include "server/scrape/text_parser.h"
 #include "tsdb/storage/appender.h"
 
 namespace cairn::scrape {
@@ -52,27 +60,31 @@ struct ScrapeStats {
   absl::Duration duration;
 };
 
-class ScrapeLoop {
+class ScrapeLoop final : public ScheduledScrape {
  public:
   // `storage`, `target` and `cfg` must outlive the loop. With no `fetcher` an
   // HttpFetcher for the target's URL is used.
   ScrapeLoop(storage::Appendable* storage, std::shared_ptr<Target> target,
              std::shared_ptr<const config::ScrapeConfig> cfg,
              std::unique_ptr<Fetcher> fetcher = nullptr);
-  ~ScrapeLoop();
+  ~ScrapeLoop() override;
   ScrapeLoop(const ScrapeLoop&) = delete;
   ScrapeLoop& operator=(const ScrapeLoop&) = delete;
 
-  // Starts the loop's thread. `offset_seed` is mixed into the offset hash.
-  void Start(uint64_t offset_seed = 0);
-  // Asks the thread to stop and aborts an in-flight scrape; returns at once. Lets a
+  // Schedules the loop's scrapes on `scheduler` (which must outlive the loop's
+  // Stop()): the first one after InitialDelay(), then one every interval.
+  // `offset_seed` is mixed into the offset hash.
+  void Start(ScrapeScheduler* scheduler, uint64_t offset_seed = 0);
+  // Unschedules the loop and aborts an in-flight fetch; returns at once. Lets a
   // pool stop many loops in parallel before Stop()ping each.
   void RequestStop();
-  // Stops the thread (an in-flight scrape is aborted). With `mark_stale`, writes
-  // stale markers for every series this loop wrote last and for its report series.
+  // Unschedules the loop and waits until no scrape of it runs (an in-flight fetch
+  // is aborted). With `mark_stale`, writes stale markers for every series this loop
+  // wrote last and for its report series.
   void Stop(bool mark_stale);
 
-  // Runs one scrape that started at `start` and reports it to the target.
+  // Runs one scrape (synchronous fetch) that started at `start` and reports it to
+  // the target.
   ScrapeStats ScrapeOnce(absl::Time start);
   // Writes stale markers for the last scrape's series and the report series at `t`.
   void MarkAllStale(absl::Time t);
@@ -85,16 +97,20 @@ class ScrapeLoop {
   uint64_t scrapes() const { return scrapes_.load(std::memory_order_relaxed); }
 
  private:
-  std::unique_ptr<storage::Appender> NewAppender();
-  struct CacheEntry {
-    Labels labels;  // final labels; empty when dropped by metric relabelling
-    storage::SeriesRef ref = 0;
-    uint64_t last_seen = 0;  // scrape iteration that last exposed it
-    bool dropped = false;
-    bool tracked = false;  // staleness tracked (no exposed timestamp)
-  };
+  // The loop's appender, reused by every scrape (an appender may take a new batch
+  // after Commit or Rollback), so its buffers are not reallocated per scrape.
+  storage::Appender* appender();
+  using CacheEntry = ScrapeCache::Entry;
 
-  void Run(uint64_t offset_seed);
+  // ScheduledScrape, for the scheduler.
+  absl::StatusOr<void*> BeginFetch() override;
+  absl::Status EndFetch(int curl_result) override;
+  absl::Status FetchSync() override;
+  void Complete(absl::Time start, absl::Status fetch_status) override;
+  void Missed(uint64_t ticks) override { missed_.fetch_add(ticks, std::memory_order_relaxed); }
+
+  // Everything after the fetch: parse, append, staleness, report series, commit.
+  ScrapeStats Ingest(absl::Time start, absl::Status fetch_status);
   // Parses and appends the page. Fills stats; returns the first error.
   absl::Status AppendPage(storage::Appender* app, std::string_view page,
                           std::string_view content_type, int64_t t_ms, ScrapeStats* stats);
@@ -108,7 +124,8 @@ class ScrapeLoop {
   std::unique_ptr<Fetcher> fetcher_;
 
   // Owned by whichever thread runs scrapes (the loop thread once started).
-  absl::node_hash_map<std::string, CacheEntry> cache_;
+  ScrapeCache cache_;
+  ExpositionFormat cache_format_ = ExpositionFormat::kPrometheusText;  // of the last page
   std::vector<CacheEntry*> prev_series_;  // tracked series of the last good scrape
   std::vector<CacheEntry*> cur_series_;
   uint64_t iteration_ = 0;
@@ -118,10 +135,9 @@ class ScrapeLoop {
   std::vector<Labels> report_labels_;
   std::vector<storage::SeriesRef> report_refs_;
   int64_t last_t_ms_ = 0;
+  std::unique_ptr<storage::Appender> appender_;
 
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  ScrapeScheduler* scheduler_ = nullptr;  // set by Start() until Stop()
   std::atomic<uint64_t> missed_{0};
   std::atomic<uint64_t> scrapes_{0};
 };

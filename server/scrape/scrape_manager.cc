@@ -60,6 +60,10 @@ ScrapeManager::ScrapeManager(storage::Appendable* storage) : ScrapeManager(stora
 
 ScrapeManager::ScrapeManager(storage::Appendable* storage, Options options)
     : storage_(storage), options_(std::move(options)) {
+  if (options_.start_loops) {
+    scheduler_ = std::make_unique<ScrapeScheduler>(
+        ScrapeScheduler::Options{.workers = options_.scrape_workers});
+  }
   refresh_thread_ = std::thread([this] { RefreshLoop(); });
 }
 
@@ -89,7 +93,7 @@ std::unique_ptr<ScrapeLoop> ScrapeManager::NewLoop(
   std::unique_ptr<Fetcher> fetcher;
   if (options_.fetcher_factory) fetcher = options_.fetcher_factory(*target, *cfg);
   auto loop = std::make_unique<ScrapeLoop>(storage_, std::move(target), cfg, std::move(fetcher));
-  if (options_.start_loops) loop->Start(options_.offset_seed);
+  if (scheduler_ != nullptr) loop->Start(scheduler_.get(), options_.offset_seed);
   return loop;
 }
 

@@ -1,5 +1,6 @@
 // ScrapeManager: runs the scrape pools of a configuration — one pool per scrape
-// config (job), one ScrapeLoop per target — and applies new configurations.
+// config (job), one ScrapeLoop per target, all scheduled by one ScrapeScheduler (a
+// few threads for any number of targets) — and applies new configurations.
 //
 // Applying a config (startup, SIGHUP, POST /-/reload):
 //  - a job whose scrape config is unchanged keeps its loops; only its target set is
@@ -30,6 +31,7 @@
 #include "server/config/config.h"
 #include "server/scrape/http_fetcher.h"
 #include "server/scrape/scrape_loop.h"
+#include "server/scrape/scrape_scheduler.h"
 #include "server/scrape/target.h"
 #include "tsdb/storage/appender.h"
 
@@ -45,6 +47,8 @@ class ScrapeManager {
         fetcher_factory;
     // Tests: when false, loops are created but not started (drive them yourself).
     bool start_loops = true;
+    // The scheduler's worker threads (0: one per hardware thread).
+    size_t scrape_workers = 0;
   };
 
   // `storage` must outlive the manager.
@@ -104,6 +108,8 @@ class ScrapeManager {
 
   storage::Appendable* const storage_;
   const Options options_;
+  // Runs every started loop; outlives them (loops are stopped in Stop()).
+  std::unique_ptr<ScrapeScheduler> scheduler_;
 
   mutable absl::Mutex mu_;
   std::map<std::string, Pool> pools_ ABSL_GUARDED_BY(mu_);

@@ -11,6 +11,29 @@ namespace {
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
+// The length of a label set up to and including its closing '}' (`s` starts after
+// the '{'): the first '}' outside a quoted value, where a backslash escapes the
+// next character. npos when there is none. For a well-formed set this is where
+// ParseLabels ends.
+size_t LabelSetEnd(std::string_view s) {
+  bool quoted = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (quoted) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == '}') {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
 void SkipBlanks(std::string_view* s) {
   size_t i = 0;
   while (i < s->size() && IsBlank((*s)[i])) ++i;
@@ -327,6 +350,13 @@ bool TextParser::ParseLabels(std::string_view* rest) {
   return true;
 }
 
+bool TextParser::LoadLabels() {
+  if (labels_loaded_) return true;
+  labels_loaded_ = true;
+  std::string_view rest = label_set_;
+  return ParseLabels(&rest);
+}
+
 bool TextParser::ParseSeries(std::string_view line) {
   entry_ = Entry::kSeries;
   scratch_.reserve(line.size());
@@ -339,9 +369,17 @@ bool TextParser::ParseSeries(std::string_view line) {
     SkipBlanks(&after);
     if (!after.empty() && after[0] == '{') rest = after;
   }
+  labels_loaded_ = true;
   if (!rest.empty() && rest[0] == '{') {
     rest.remove_prefix(1);
-    if (!ParseLabels(&rest)) return false;
+    size_t end;
+    if (lazy_labels_ && (end = LabelSetEnd(rest)) != std::string_view::npos) {
+      label_set_ = rest;
+      labels_loaded_ = false;
+      rest.remove_prefix(end);
+    } else if (!ParseLabels(&rest)) {
+      return false;  // (lazy: no end found, so the full parse fails, naming why)
+    }
   }
   series_ = line.substr(0, static_cast<size_t>(rest.data() - line.data()));
   while (!series_.empty() && IsBlank(series_.back())) series_.remove_suffix(1);

@@ -64,9 +64,21 @@ class TextParser {
   // unchanged page; differently spelt identical series differ, which is harmless).
   std::string_view series() const { return series_; }
   // kSeries: label pairs in exposed order (not sorted, never containing __name__).
+  // With lazy labels, valid only after LoadLabels() returned true.
   const std::vector<std::pair<std::string_view, std::string_view>>& labels() const {
     return labels_;
   }
+
+  // Lazy label sets, for callers that cache by series() (the scrape loop): Next()
+  // then only finds where a series' label set ends, and LoadLabels() parses it on
+  // demand. A label set never loaded is never checked, which is sound for such a
+  // cache: a series() equal to one loaded before parses the same. Set before the
+  // first Next().
+  void set_lazy_labels(bool lazy) { lazy_labels_ = lazy; }
+  // Parses the current series' label set into labels() (lazy mode; a no-op
+  // otherwise). False on a malformed one: status() says why and Next() returns
+  // false from then on.
+  bool LoadLabels();
   double value() const { return value_; }
   bool has_timestamp() const { return has_timestamp_; }
   int64_t timestamp_ms() const { return timestamp_ms_; }
@@ -90,6 +102,7 @@ class TextParser {
   const std::string_view page_;
   const ExpositionFormat format_;
   const bool open_metrics_;
+  bool lazy_labels_ = false;
   size_t pos_ = 0;
   int line_number_ = 0;
   bool done_ = false;
@@ -101,7 +114,9 @@ class TextParser {
   std::string_view name_;
   std::string_view series_;
   std::vector<std::pair<std::string_view, std::string_view>> labels_;
-  std::string scratch_;  // unescaped label values / help text of the current line
+  std::string_view label_set_;  // lazy mode: the current series' label set after '{'
+  bool labels_loaded_ = true;   // lazy mode: labels_ holds label_set_'s labels
+  std::string scratch_;         // unescaped label values / help text of the current line
   double value_ = 0;
   bool has_timestamp_ = false;
   int64_t timestamp_ms_ = 0;

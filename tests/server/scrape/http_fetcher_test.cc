@@ -2,6 +2,8 @@
 #include "server/scrape/http_fetcher.h"
 
 #include <atomic>
+#include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -62,6 +64,42 @@ TEST_F(HttpFetcherTest, FetchesWithPrometheusHeaders) {
   EXPECT_THAT(encoding_, HasSubstr("gzip"));
   EXPECT_EQ(timeout_header_, "10");
   EXPECT_EQ(authorization_, "Bearer tok");
+}
+
+TEST_F(HttpFetcherTest, CredentialsFilesReReadEveryScrape) {
+  // Options are set once per fetcher; secrets from files must still follow rotation.
+  const std::string token_file = ::testing::TempDir() + "/http_fetcher_token";
+  const std::string password_file = ::testing::TempDir() + "/http_fetcher_password";
+  std::ofstream(token_file) << "tok1\n";
+  config::ScrapeConfig bearer;
+  bearer.has_authorization = true;
+  bearer.authorization.type = "Bearer";
+  bearer.authorization.credentials_file = token_file;
+  HttpFetcher f(Url("/metrics"), absl::Seconds(10), bearer);
+  std::string body, ctype;
+  ASSERT_TRUE(f.Fetch(&body, &ctype).ok());
+  EXPECT_EQ(authorization_, "Bearer tok1");
+  std::ofstream(token_file) << "tok2\n";
+  ASSERT_TRUE(f.Fetch(&body, &ctype).ok());
+  EXPECT_EQ(authorization_, "Bearer tok2");
+
+  std::ofstream(password_file) << "p1";
+  config::ScrapeConfig basic;
+  basic.has_basic_auth = true;
+  basic.basic_auth.username = "u";
+  basic.basic_auth.password_file = password_file;
+  HttpFetcher g(Url("/metrics"), absl::Seconds(10), basic);
+  ASSERT_TRUE(g.Fetch(&body, &ctype).ok());
+  EXPECT_EQ(authorization_, "Basic dTpwMQ==");  // base64("u:p1")
+  std::ofstream(password_file) << "p2";
+  ASSERT_TRUE(g.Fetch(&body, &ctype).ok());
+  EXPECT_EQ(authorization_, "Basic dTpwMg==");  // base64("u:p2")
+  // An unreadable file fails the scrape, naming the file.
+  std::remove(token_file.c_str());
+  absl::Status st = f.Fetch(&body, &ctype);
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(st.message()), HasSubstr(token_file));
+  std::remove(password_file.c_str());
 }
 
 TEST_F(HttpFetcherTest, GzipBodyDecoded) {

@@ -153,6 +153,20 @@ TEST_F(ScrapeLoopTest, ParseErrorFailsScrapeAndIngestsNothing) {
   EXPECT_EQ(Report("up", kT0), 0);
 }
 
+TEST_F(ScrapeLoopTest, MalformedLabelSetFailsScrapeWhateverTheCache) {
+  Make();
+  SetPage("a{x=\"1\"} 1\n");
+  ASSERT_TRUE(loop_->ScrapeOnce(kT0).error.ok());
+  // Labels of cached series are not re-parsed; a new, malformed label set still
+  // fails the scrape.
+  SetPage("a{x=\"1\"} 1\nb{x=1} 2\n");
+  ScrapeStats st = loop_->ScrapeOnce(kT0 + absl::Seconds(10));
+  EXPECT_EQ(st.error.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(st.error.message()), HasSubstr("line 2"));
+  EXPECT_TRUE(storage_.Named("b").empty());
+  EXPECT_EQ(Report("up", kT0 + absl::Seconds(10)), 0);
+}
+
 TEST_F(ScrapeLoopTest, OpenMetricsByContentType) {
   Make();
   {
@@ -289,7 +303,8 @@ TEST_F(ScrapeLoopTest, RunningLoopScrapesAndStops) {
   loop_ =
       std::make_unique<ScrapeLoop>(&storage_, target_, cfg_, std::make_unique<FakeFetcher>(state_));
   SetPage("a 1\n");
-  loop_->Start();
+  ScrapeScheduler scheduler;
+  loop_->Start(&scheduler);
   for (int i = 0; i < 200 && loop_->scrapes() < 3; ++i) absl::SleepFor(absl::Milliseconds(20));
   loop_->Stop(/*mark_stale=*/true);
   EXPECT_GE(loop_->scrapes(), 3u);

@@ -186,5 +186,74 @@ scrape_configs:
   EXPECT_EQ(manager_->ActiveTargets().size(), 0u);
 }
 
+// With the scheduler running (the tests above drive loops by hand): a reload that
+// keeps a target keeps its loop scraping; a target removed while running gets its
+// stale markers; Stop() ends every loop.
+TEST(ScrapeManagerRunningTest, ReloadKeepsUnchangedTargetsScraping) {
+  FakeStorage storage;
+  auto state = std::make_shared<FakeFetcher::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->page = "m 1\n";
+  }
+  ScrapeManager::Options opts;
+  opts.fetcher_factory = [state](const Target&, const config::ScrapeConfig&) {
+    return std::make_unique<FakeFetcher>(state);
+  };
+  ScrapeManager manager(&storage, opts);
+  const char* two = R"(
+global:
+  scrape_interval: 50ms
+  scrape_timeout: 50ms
+scrape_configs:
+  - job_name: a
+    static_configs:
+      - targets: ['h1:1', 'h2:1']
+)";
+  auto cfg = config::ParseConfig(two, "two.yml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  manager.ApplyConfig(*cfg);
+  auto loops = manager.LoopsForTesting("a");
+  ASSERT_EQ(loops.size(), 2u);
+  auto scraped = [&](size_t n) {
+    for (int i = 0; i < 3000; ++i) {
+      bool all = true;
+      for (ScrapeLoop* l : manager.LoopsForTesting("a")) all = all && l->scrapes() >= n;
+      if (all) return true;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return false;
+  };
+  ASSERT_TRUE(scraped(2));
+  manager.ApplyConfig(*cfg);
+  EXPECT_EQ(manager.LoopsForTesting("a"), loops);
+  ASSERT_TRUE(scraped(4));  // the same loops, still scheduled
+
+  auto one = config::ParseConfig(R"(
+global:
+  scrape_interval: 50ms
+  scrape_timeout: 50ms
+scrape_configs:
+  - job_name: a
+    static_configs:
+      - targets: ['h1:1']
+)",
+                                 "one.yml");
+  ASSERT_TRUE(one.ok()) << one.status();
+  manager.ApplyConfig(*one);
+  ASSERT_EQ(manager.LoopsForTesting("a").size(), 1u);
+  bool h1_stale = false, h2_stale = false;
+  for (const Recorded& r : storage.Named("up")) {
+    if (!IsStaleNaN(r.v)) continue;
+    h1_stale |= r.labels.Get("instance") == "h1:1";
+    h2_stale |= r.labels.Get("instance") == "h2:1";
+  }
+  EXPECT_FALSE(h1_stale);
+  EXPECT_TRUE(h2_stale);
+  ASSERT_TRUE(scraped(6));
+  manager.Stop();
+  EXPECT_TRUE(manager.LoopsForTesting("a").empty());
+}
+
 }  // namespace
 }  // namespace cairn::scrape

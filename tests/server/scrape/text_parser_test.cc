@@ -26,11 +26,15 @@ struct Got {
   int64_t ts;
 };
 
-std::vector<Got> Series(std::string_view page, ExpositionFormat f, absl::Status* st = nullptr) {
+// With `lazy`, label sets are parsed by LoadLabels() (every one: nothing cached).
+std::vector<Got> Series(std::string_view page, ExpositionFormat f, absl::Status* st = nullptr,
+                        bool lazy = false) {
   TextParser p(page, f);
+  p.set_lazy_labels(lazy);
   std::vector<Got> out;
   while (p.Next()) {
     if (p.entry() != TextParser::Entry::kSeries) continue;
+    if (lazy && !p.LoadLabels()) break;
     Got g{std::string(p.metric_name()),
           std::string(p.series()),
           {},
@@ -171,6 +175,48 @@ TEST_P(TextParserErrorTest, ReportsLineAndReason) {
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(st.message()), HasSubstr(c.reason)) << c.page;
   EXPECT_THAT(std::string(st.message()), HasSubstr("line " + std::to_string(c.line) + ":"));
+}
+
+TEST_P(TextParserErrorTest, LazyLabelsReportTheSame) {
+  const ErrorCase& c = GetParam();
+  absl::Status st;
+  Series(c.page, c.format, &st, /*lazy=*/true);
+  ASSERT_FALSE(st.ok()) << c.page;
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(st.message()), HasSubstr(c.reason)) << c.page;
+  EXPECT_THAT(std::string(st.message()), HasSubstr("line " + std::to_string(c.line) + ":"));
+}
+
+TEST(TextParserTest, LazyLabelsParseTheSame) {
+  const char* page =
+      "a{x=\"}\\\"}\",y=\"\\\\\"} 1\n"  // a{x="}\"}",y="\\"} 1: quotes and escapes
+      "b { x = \"1\" , } 2 3\n"         // text-format blanks, trailing comma
+      "c 4\n";
+  std::vector<Got> eager = Series(page, kText);
+  std::vector<Got> lazy = Series(page, kText, nullptr, /*lazy=*/true);
+  ASSERT_EQ(eager.size(), 3u);
+  ASSERT_EQ(lazy.size(), 3u);
+  EXPECT_EQ(eager[0].series, "a{x=\"}\\\"}\",y=\"\\\\\"}");
+  EXPECT_EQ(eager[0].labels,
+            (std::vector<std::pair<std::string, std::string>>{{"x", "}\"}"}, {"y", "\\"}}));
+  for (size_t i = 0; i < eager.size(); ++i) {
+    EXPECT_EQ(lazy[i].series, eager[i].series);
+    EXPECT_EQ(lazy[i].labels, eager[i].labels);
+    EXPECT_EQ(lazy[i].value, eager[i].value);
+    EXPECT_EQ(lazy[i].ts, eager[i].ts);
+  }
+}
+
+TEST(TextParserTest, LazyLabelsNotLoadedAreNotChecked) {
+  // What lets the scrape loop skip label parsing for cached series: Next() accepts
+  // the line, LoadLabels() finds the fault and ends the page.
+  TextParser p("a{b=c} 1\nd 2\n", kText);
+  p.set_lazy_labels(true);
+  ASSERT_TRUE(p.Next());
+  EXPECT_EQ(p.series(), "a{b=c}");
+  EXPECT_FALSE(p.LoadLabels());
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("expected '\"' to start label value"));
+  EXPECT_FALSE(p.Next());
 }
 
 INSTANTIATE_TEST_SUITE_P(
