@@ -11,9 +11,8 @@
 // NextBatch(out, max) is `max` calls of Next() at once: it stores each sample in out[]
 // and returns how many; fewer than `max` only at the end or on an error (t()/v() are
 // then invalid, as after a Next() that returned false); after a full batch t()/v()
-// are its last sample. Decoders override it with
-// a loop that keeps their state in registers and skips the per-sample virtual calls;
-// the default just calls Next().
+// are its last sample. Decoders override it with a loop that keeps their state in
+// registers and skips the per-sample virtual calls; the default just calls Next().
 //
 // Thread-safety: none; one iterator per thread.
 #ifndef CAIRN_TSDB_CHUNK_SAMPLE_ITERATOR_H_
