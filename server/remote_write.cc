@@ -139,14 +139,16 @@ absl::Status Decompress(std::string_view body, const RemoteWriteLimits& limits, 
   return absl::OkStatus();
 }
 
-absl::Status SeriesLimitError(size_t series, const RemoteWriteLimits& limits) {
+// `what` is "N series" / "N samples", or "more series" / "more samples" when parsing
+// stopped at the limit without counting the rest.
+absl::Status SeriesLimitError(std::string_view what, const RemoteWriteLimits& limits) {
   return LimitError(kLimitSeriesPerRequest, "storage.remote-write.max-series-per-request",
-                    absl::StrFormat("request has %d series, more than the limit of %d", series,
+                    absl::StrFormat("request has %s than the limit of %d", Sv(what),
                                     limits.max_series_per_request));
 }
-absl::Status SamplesLimitError(size_t samples, const RemoteWriteLimits& limits) {
+absl::Status SamplesLimitError(std::string_view what, const RemoteWriteLimits& limits) {
   return LimitError(kLimitSamplesPerRequest, "storage.remote-write.max-samples-per-request",
-                    absl::StrFormat("request has %d samples, more than the limit of %d", samples,
+                    absl::StrFormat("request has %s than the limit of %d", Sv(what),
                                     limits.max_samples_per_request));
 }
 
@@ -175,12 +177,12 @@ absl::Status DecodeSnappyWriteRequest(std::string_view body, const RemoteWriteLi
   if (s.ok() || s.code() != absl::StatusCode::kResourceExhausted) return s;
   switch (out->limit_hit()) {
     case WriteRequestView::LimitHit::kSeries:
-      return SeriesLimitError(out->num_series(), limits);
+      return SeriesLimitError("more series", limits);
     case WriteRequestView::LimitHit::kSamples:
-      return SamplesLimitError(out->num_samples(), limits);
+      return SamplesLimitError("more samples", limits);
     case WriteRequestView::LimitHit::kLabelsPerSeries:
       return LimitError(kLimitLabelsPerSeries, "storage.remote-write.max-labels-per-series",
-                        absl::StrFormat("series %d has more than %d labels, the limit",
+                        absl::StrFormat("series %d has more labels than the limit of %d",
                                         out->num_series(), limits.max_labels_per_series));
     case WriteRequestView::LimitHit::kNone:
       break;
@@ -199,11 +201,11 @@ absl::Status IngestWriteRequest(const prometheus::WriteRequest& req,
 absl::Status IngestWriteRequest(const WriteRequestView& req, const RemoteWriteLimits& limits,
                                 storage::Appendable* db, RemoteWriteResult* result) {
   if (req.num_series() > limits.max_series_per_request) {
-    return SeriesLimitError(req.num_series(), limits);
+    return SeriesLimitError(absl::StrCat(req.num_series(), " series, more"), limits);
   }
   const size_t samples = req.num_samples();
   if (samples > limits.max_samples_per_request) {
-    return SamplesLimitError(samples, limits);
+    return SamplesLimitError(absl::StrCat(samples, " samples, more"), limits);
   }
   // Validate everything before appending anything.
   std::vector<Labels> labels(req.num_series());

@@ -93,6 +93,51 @@ TEST(RemoteWriteTest, BadSnappyAndBadProtobufAreInvalidArgument) {
   EXPECT_NE(s.message().find("protobuf"), absl::string_view::npos);
 }
 
+// The HTTP path's zero-copy parse stops one past each per-request limit (so that a
+// request just over it still gets the counted message from IngestWriteRequest) and
+// names the limit and its flag, without claiming a count it did not finish.
+TEST(RemoteWriteTest, ViewParseStopsAtPerRequestLimits) {
+  std::vector<std::pair<std::vector<std::pair<std::string, std::string>>,
+                        std::vector<std::pair<int64_t, double>>>>
+      series;
+  for (int i = 0; i < 10; ++i) {
+    series.push_back(
+        {{{"__name__", "m"}, {"a", "1"}, {"b", "2"}, {"i", std::to_string(i)}}, {{1, 1}, {2, 2}}});
+  }
+  std::string raw_req = Request(series).SerializeAsString(), body;
+  snappy::Compress(raw_req.data(), raw_req.size(), &body);
+  struct Case {
+    RemoteWriteLimits limits;
+    std::string_view limit;
+    std::string want;
+  };
+  RemoteWriteLimits s, n, l;
+  s.max_series_per_request = 3;
+  n.max_samples_per_request = 5;
+  l.max_labels_per_series = 2;
+  for (const Case& c : {Case{s, kLimitSeriesPerRequest,
+                             "request has more series than the limit of 3 "
+                             "(--storage.remote-write.max-series-per-request)"},
+                        Case{n, kLimitSamplesPerRequest,
+                             "request has more samples than the limit of 5 "
+                             "(--storage.remote-write.max-samples-per-request)"},
+                        Case{l, kLimitLabelsPerSeries,
+                             "series 0 has more labels than the limit of 2 "
+                             "(--storage.remote-write.max-labels-per-series)"}}) {
+    std::string raw;
+    WriteRequestView view;
+    absl::Status st = DecodeSnappyWriteRequest(body, c.limits, &raw, &view);
+    EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted) << st;
+    EXPECT_EQ(WriteLimitHit(st), c.limit);
+    EXPECT_EQ(st.message(), c.want);
+  }
+  std::string raw;
+  WriteRequestView view;
+  ASSERT_TRUE(DecodeSnappyWriteRequest(body, {}, &raw, &view).ok());
+  EXPECT_EQ(view.num_series(), 10u);
+  EXPECT_EQ(view.num_samples(), 20u);
+}
+
 TEST(RemoteWriteTest, SnappyBombIsRefusedBeforeDecompressing) {
   std::string big(10 << 20, 'a'), compressed;
   snappy::Compress(big.data(), big.size(), &compressed);
