@@ -221,7 +221,8 @@ bool PackedChunkIterator::DecodeRun(const uint8_t* data, size_t end_bits, size_t
   const int tw = t_width_, vw = v_width_, stride = tw + vw;
   const uint64_t tmask = (uint64_t{1} << tw) - 1, vmask = (uint64_t{1} << vw) - 1;
   const uint64_t tesc = tw == 0 ? ~uint64_t{0} : tmask, vesc = vw == 0 ? ~uint64_t{0} : vmask;
-  const int tshift = tw == 0 ? 0 : 64 - tw, vshift = 64 - stride;
+  // Shifts stay below 64 for zero widths too (their masks are 0 then).
+  const int tshift = tw == 0 ? 0 : 64 - tw, vshift = vw == 0 ? 0 : 64 - stride;
   const double div = scale_div_;
   auto read64 = [data](size_t p) {
     return ((BitReader::PeekAt(data, p) >> 32) << 32) | (BitReader::PeekAt(data, p + 32) >> 32);

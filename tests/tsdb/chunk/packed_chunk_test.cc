@@ -124,6 +124,23 @@ TEST(PackedChunkTest, BatchDecodeAgreesOnEveryWidthMix) {
   }
 }
 
+// Exact spacing and a constant value: both code widths are 0, so a sample takes no
+// bits at all (found by packed_chunk_fuzzer: the batch decoder shifted by 64 there).
+TEST(PackedChunkTest, ZeroWidthCodesDecodeInBatches) {
+  for (int n : {2, 3, 50, 1000}) {
+    std::vector<Sample> s;
+    for (int i = 0; i < n; ++i) s.push_back({1000 + i * 15000LL, 7.25});
+    auto enc = EncodePackedChunk(s);
+    ASSERT_TRUE(enc.has_value());
+    ExpectBatchesAgree<PackedChunkIterator>(*enc);
+    std::vector<Sample> got(n + 1);
+    PackedChunkIterator it(*enc);
+    ASSERT_EQ(it.NextBatch(got.data(), got.size()), static_cast<size_t>(n));
+    got.resize(n);
+    EXPECT_EQ(got, s);
+  }
+}
+
 // Truncated or mangled chunks end with an error, never a crash or overread.
 TEST(PackedChunkTest, CorruptInputIsAnError) {
   std::vector<Sample> s;
