@@ -24,6 +24,7 @@
 #include "proto/cairn/v1/ingest.grpc.pb.h"
 #include "proto/prometheus/remote.pb.h"
 #include "re2/re2.h"
+#include "tests/server/test_write_request.h"
 
 namespace {
 
@@ -75,33 +76,9 @@ std::string Escape(const std::string& s) {
   return out;
 }
 
-std::string Snappy(const std::string& raw) {
-  std::string out;
-  snappy::Compress(raw.data(), raw.size(), &out);
-  return out;
-}
-
-prometheus::WriteRequest Write(const std::vector<std::pair<std::string, std::string>>& labels,
-                               const std::vector<std::pair<int64_t, double>>& samples) {
-  prometheus::WriteRequest wr;
-  auto* ts = wr.add_timeseries();
-  for (const auto& [n, v] : labels) {
-    auto* l = ts->add_labels();
-    l->set_name(n);
-    l->set_value(v);
-  }
-  for (const auto& [t, v] : samples) {
-    auto* s = ts->add_samples();
-    s->set_timestamp(t);
-    s->set_value(v);
-  }
-  return wr;
-}
-
-std::string WriteBody(const std::vector<std::pair<std::string, std::string>>& labels,
-                      const std::vector<std::pair<int64_t, double>>& samples) {
-  return Snappy(Write(labels, samples).SerializeAsString());
-}
+using cairn::server::test_write::OneSeries;
+using cairn::server::test_write::WriteBody;
+std::string Snappy(std::string_view raw) { return cairn::server::test_write::SnappyCompress(raw); }
 
 const std::vector<std::string> kRemoteWriteHeaders = {"Content-Type: application/x-protobuf",
                                                       "Content-Encoding: snappy",
@@ -507,7 +484,7 @@ TEST_F(CairnBinaryTest, GrpcWriteRefusesInvalidDataAndStreams) {
            {{"job", "g_bad"}}}) {
     grpc::ClientContext ctx;
     cairn::v1::WriteResponse resp;
-    grpc::Status s = stub->Write(&ctx, Write(labels, {{1000, 1}}), &resp);
+    grpc::Status s = stub->Write(&ctx, OneSeries(labels, {{1000, 1}}), &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
     EXPECT_FALSE(s.error_message().empty());
   }
@@ -516,7 +493,7 @@ TEST_F(CairnBinaryTest, GrpcWriteRefusesInvalidDataAndStreams) {
     cairn::v1::WriteResponse resp;
     auto stream = stub->WriteStream(&ctx, &resp);
     for (int i = 1; i <= 3; ++i) {
-      ASSERT_TRUE(stream->Write(Write({{"__name__", "g_stream"}}, {{i * 1000, double(i)}})));
+      ASSERT_TRUE(stream->Write(OneSeries({{"__name__", "g_stream"}}, {{i * 1000, double(i)}})));
     }
     ASSERT_TRUE(stream->WritesDone());
     grpc::Status s = stream->Finish();
@@ -528,8 +505,8 @@ TEST_F(CairnBinaryTest, GrpcWriteRefusesInvalidDataAndStreams) {
     grpc::ClientContext ctx;
     cairn::v1::WriteResponse resp;
     auto stream = stub->WriteStream(&ctx, &resp);
-    stream->Write(Write({{"__name__", "g_stream2"}}, {{1000, 1}}));
-    stream->Write(Write({{"__name__", "g_bad"}, {"a-b", "1"}}, {{1000, 1}}));
+    stream->Write(OneSeries({{"__name__", "g_stream2"}}, {{1000, 1}}));
+    stream->Write(OneSeries({{"__name__", "g_bad"}, {"a-b", "1"}}, {{1000, 1}}));
     stream->WritesDone();
     grpc::Status s = stream->Finish();
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();

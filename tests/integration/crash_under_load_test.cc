@@ -33,6 +33,7 @@
 #include "gtest/gtest.h"
 #include "proto/prometheus/remote.pb.h"
 #include "rapidjson/document.h"
+#include "tests/server/test_http_client.h"
 
 namespace cairn {
 namespace {
@@ -40,52 +41,11 @@ namespace {
 constexpr int kWriters = 2;
 constexpr int kSeriesPerWriter = 5;
 
-struct Reply {
-  int status = 0;  // 0: no answer (connection refused, reset, timeout)
-  std::string body;
-};
+using server::test_http::Reply;
 
-// One HTTP/1.1 request with Connection: close; a 10 s socket timeout keeps a hung
-// server from hanging the test.
 Reply Http(int port, const std::string& method, const std::string& target,
            const std::string& body = "") {
-  Reply r;
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return r;
-  timeval tv{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    close(fd);
-    return r;
-  }
-  std::string req = method + " " + target +
-                    " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\n\r\n" + body;
-  size_t off = 0;
-  while (off < req.size()) {
-    ssize_t n = send(fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) {
-      close(fd);
-      return r;
-    }
-    off += static_cast<size_t>(n);
-  }
-  std::string resp;
-  char buf[65536];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) resp.append(buf, static_cast<size_t>(n));
-  close(fd);
-  size_t sep = resp.find("\r\n\r\n");
-  // Only a complete response counts: a status line alone could precede a crash.
-  if (resp.size() < 12 || resp.compare(0, 5, "HTTP/") != 0 || sep == std::string::npos) return r;
-  r.status = std::atoi(resp.substr(9, 3).c_str());
-  r.body = resp.substr(sep + 4);
-  return r;
+  return server::test_http::Request(port, method, target, body);
 }
 
 std::string ReadFile(const std::string& path) {

@@ -14,31 +14,14 @@
 
 #include "gtest/gtest.h"
 #include "tests/server/test_http_client.h"
+#include "tests/server/test_write_request.h"
 
 namespace cairn::server {
 namespace {
 
 using test_http::Reply;
 using test_http::Request;
-
-std::string WriteBody(const std::vector<std::pair<std::string, std::string>>& labels,
-                      const std::vector<std::pair<int64_t, double>>& samples) {
-  prometheus::WriteRequest wr;
-  auto* ts = wr.add_timeseries();
-  for (const auto& [n, v] : labels) {
-    auto* l = ts->add_labels();
-    l->set_name(n);
-    l->set_value(v);
-  }
-  for (const auto& [t, v] : samples) {
-    auto* s = ts->add_samples();
-    s->set_timestamp(t);
-    s->set_value(v);
-  }
-  std::string raw = wr.SerializeAsString(), out;
-  snappy::Compress(raw.data(), raw.size(), &out);
-  return out;
-}
+using test_write::WriteBody;
 
 class CairnServerTest : public ::testing::Test {
  protected:

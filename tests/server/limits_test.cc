@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "server/cairn_server.h"
 #include "tests/server/test_http_client.h"
+#include "tests/server/test_write_request.h"
 
 namespace cairn::server {
 namespace {
@@ -25,35 +26,10 @@ namespace {
 using test_http::ReadReply;
 using test_http::Reply;
 using test_http::Request;
+using test_write::SnappyBody;
+using test_write::WriteRequestOf;
 
 int Connect(int port) { return test_http::ConnectLoopback(port); }
-
-using LabelPairs = std::vector<std::pair<std::string, std::string>>;
-
-prometheus::WriteRequest WriteRequestOf(
-    const std::vector<std::pair<LabelPairs, std::vector<std::pair<int64_t, double>>>>& series) {
-  prometheus::WriteRequest wr;
-  for (const auto& [labels, samples] : series) {
-    auto* ts = wr.add_timeseries();
-    for (const auto& [n, v] : labels) {
-      auto* l = ts->add_labels();
-      l->set_name(n);
-      l->set_value(v);
-    }
-    for (const auto& [t, v] : samples) {
-      auto* s = ts->add_samples();
-      s->set_timestamp(t);
-      s->set_value(v);
-    }
-  }
-  return wr;
-}
-
-std::string Snappy(const prometheus::WriteRequest& wr) {
-  std::string raw = wr.SerializeAsString(), out;
-  snappy::Compress(raw.data(), raw.size(), &out);
-  return out;
-}
 
 // The value of cairn_limit_hits_total{limit="<limit>"} on /metrics, or -1.
 double LimitHits(int port, std::string_view limit) {
@@ -145,10 +121,10 @@ TEST_F(LimitsTest, WriteAndQueryLimitsEndToEnd) {
   EXPECT_EQ(LimitHits(port_, kLimitDecompressedBytes), 1);
 
   r = Request(port_, "POST", "/api/v1/write",
-              Snappy(WriteRequestOf({{{{"__name__", "a"}}, {{1, 1}}},
-                                     {{{"__name__", "b"}}, {{1, 1}}},
-                                     {{{"__name__", "c"}}, {{1, 1}}},
-                                     {{{"__name__", "d"}}, {{1, 1}}}})));
+              SnappyBody(WriteRequestOf({{{{"__name__", "a"}}, {{1, 1}}},
+                                         {{{"__name__", "b"}}, {{1, 1}}},
+                                         {{{"__name__", "c"}}, {{1, 1}}},
+                                         {{{"__name__", "d"}}, {{1, 1}}}})));
   EXPECT_EQ(r.status, 413);
   EXPECT_NE(r.body.find("--storage.remote-write.max-series-per-request"), std::string::npos)
       << r.body;
@@ -157,29 +133,29 @@ TEST_F(LimitsTest, WriteAndQueryLimitsEndToEnd) {
   std::vector<std::pair<int64_t, double>> many;
   for (int i = 1; i <= 31; ++i) many.emplace_back(i, i);
   r = Request(port_, "POST", "/api/v1/write",
-              Snappy(WriteRequestOf({{{{"__name__", "a"}}, many}})));
+              SnappyBody(WriteRequestOf({{{{"__name__", "a"}}, many}})));
   EXPECT_EQ(r.status, 413);
   EXPECT_NE(r.body.find("--storage.remote-write.max-samples-per-request"), std::string::npos);
   EXPECT_EQ(LimitHits(port_, kLimitSamplesPerRequest), 1);
 
   r = Request(
       port_, "POST", "/api/v1/write",
-      Snappy(WriteRequestOf(
+      SnappyBody(WriteRequestOf(
           {{{{"__name__", "a"}, {"b", "1"}, {"c", "1"}, {"d", "1"}, {"e", "1"}}, {{1, 1}}}})));
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("--storage.remote-write.max-labels-per-series"), std::string::npos);
   EXPECT_EQ(LimitHits(port_, kLimitLabelsPerSeries), 1);
 
-  r = Request(
-      port_, "POST", "/api/v1/write",
-      Snappy(WriteRequestOf({{{{"__name__", "a"}, {"a_very_long_label_name", "1"}}, {{1, 1}}}})));
+  r = Request(port_, "POST", "/api/v1/write",
+              SnappyBody(WriteRequestOf(
+                  {{{{"__name__", "a"}, {"a_very_long_label_name", "1"}}, {{1, 1}}}})));
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("--storage.remote-write.max-label-name-length"), std::string::npos);
   EXPECT_EQ(LimitHits(port_, kLimitLabelNameLength), 1);
 
   r = Request(
       port_, "POST", "/api/v1/write",
-      Snappy(WriteRequestOf({{{{"__name__", "a"}, {"v", std::string(33, 'v')}}, {{1, 1}}}})));
+      SnappyBody(WriteRequestOf({{{{"__name__", "a"}, {"v", std::string(33, 'v')}}, {{1, 1}}}})));
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("--storage.remote-write.max-label-value-length"), std::string::npos);
   EXPECT_EQ(LimitHits(port_, kLimitLabelValueLength), 1);
@@ -212,10 +188,10 @@ TEST_F(LimitsTest, WriteAndQueryLimitsEndToEnd) {
   std::vector<std::pair<int64_t, double>> ten;
   for (int i = 1; i <= 10; ++i) ten.emplace_back(i * 1000, i);
   r = Request(port_, "POST", "/api/v1/write",
-              Snappy(WriteRequestOf({{{{"__name__", "a"}}, ten}, {{{"__name__", "b"}}, ten}})));
+              SnappyBody(WriteRequestOf({{{{"__name__", "a"}}, ten}, {{{"__name__", "b"}}, ten}})));
   EXPECT_EQ(r.status, 204) << r.body;
   r = Request(port_, "POST", "/api/v1/write",
-              Snappy(WriteRequestOf(
+              SnappyBody(WriteRequestOf(
                   {{{{"__name__", "c"}}, {{11000, 1}}}, {{{"__name__", "a"}}, {{11000, 11}}}})));
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("__name__=\"c\""), std::string::npos) << r.body;

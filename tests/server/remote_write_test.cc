@@ -5,10 +5,13 @@
 #include <map>
 
 #include "gtest/gtest.h"
+#include "tests/server/test_write_request.h"
 #include "tsdb/model/sample.h"
 
 namespace cairn::server {
 namespace {
+
+using test_write::WriteRequestOf;
 
 // An in-memory Appendable that refuses samples not newer than the series' last one.
 class FakeStore : public storage::Appendable {
@@ -50,29 +53,8 @@ class FakeStore : public storage::Appendable {
   bool fail_commit = false;
 };
 
-prometheus::WriteRequest Request(
-    std::vector<std::pair<std::vector<std::pair<std::string, std::string>>,
-                          std::vector<std::pair<int64_t, double>>>>
-        series) {
-  prometheus::WriteRequest req;
-  for (auto& [labels, samples] : series) {
-    auto* ts = req.add_timeseries();
-    for (auto& [n, v] : labels) {
-      auto* l = ts->add_labels();
-      l->set_name(n);
-      l->set_value(v);
-    }
-    for (auto& [t, v] : samples) {
-      auto* s = ts->add_samples();
-      s->set_timestamp(t);
-      s->set_value(v);
-    }
-  }
-  return req;
-}
-
 TEST(RemoteWriteTest, DecodesSnappyProtobuf) {
-  auto req = Request({{{{"__name__", "up"}, {"job", "x"}}, {{1000, 1}}}});
+  auto req = WriteRequestOf({{{{"__name__", "up"}, {"job", "x"}}, {{1000, 1}}}});
   std::string raw = req.SerializeAsString(), compressed;
   snappy::Compress(raw.data(), raw.size(), &compressed);
   prometheus::WriteRequest out;
@@ -104,7 +86,7 @@ TEST(RemoteWriteTest, ViewParseStopsAtPerRequestLimits) {
     series.push_back(
         {{{"__name__", "m"}, {"a", "1"}, {"b", "2"}, {"i", std::to_string(i)}}, {{1, 1}, {2, 2}}});
   }
-  std::string raw_req = Request(series).SerializeAsString(), body;
+  std::string raw_req = WriteRequestOf(series).SerializeAsString(), body;
   snappy::Compress(raw_req.data(), raw_req.size(), &body);
   struct Case {
     RemoteWriteLimits limits;
@@ -161,7 +143,7 @@ TEST(RemoteWriteTest, InvalidSeriesRefuseWholeRequest) {
   };
   for (const Case& c : cases) {
     FakeStore store;
-    auto req = Request({{{{"__name__", "ok"}}, {{1, 1}}}, {c.labels, {{1, 1}}}});
+    auto req = WriteRequestOf({{{{"__name__", "ok"}}, {{1, 1}}}, {c.labels, {{1, 1}}}});
     RemoteWriteResult res;
     absl::Status s = IngestWriteRequest(req, {}, &store, &res);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.want;
@@ -173,8 +155,8 @@ TEST(RemoteWriteTest, InvalidSeriesRefuseWholeRequest) {
 
 TEST(RemoteWriteTest, OutOfOrderSamplesAreCountedAndTheRestLands) {
   FakeStore store;
-  auto req =
-      Request({{{{"__name__", "a"}}, {{10, 1}, {5, 2}, {20, 3}}}, {{{"__name__", "b"}}, {{1, 1}}}});
+  auto req = WriteRequestOf(
+      {{{{"__name__", "a"}}, {{10, 1}, {5, 2}, {20, 3}}}, {{{"__name__", "b"}}, {{1, 1}}}});
   RemoteWriteResult res;
   ASSERT_TRUE(IngestWriteRequest(req, {}, &store, &res).ok());
   EXPECT_EQ(res.samples_accepted, 3u);
@@ -189,13 +171,13 @@ TEST(RemoteWriteTest, LimitsAreEnforced) {
   FakeStore store;
   RemoteWriteLimits limits;
   limits.max_samples_per_request = 2;
-  auto req = Request({{{{"__name__", "a"}}, {{1, 1}, {2, 2}, {3, 3}}}});
+  auto req = WriteRequestOf({{{{"__name__", "a"}}, {{1, 1}, {2, 2}, {3, 3}}}});
   RemoteWriteResult res;
   EXPECT_EQ(IngestWriteRequest(req, limits, &store, &res).code(),
             absl::StatusCode::kResourceExhausted);
   limits = {};
   limits.max_label_value_bytes = 4;
-  req = Request({{{{"__name__", "toolongvalue"}}, {{1, 1}}}});
+  req = WriteRequestOf({{{{"__name__", "toolongvalue"}}, {{1, 1}}}});
   EXPECT_EQ(IngestWriteRequest(req, limits, &store, &res).code(),
             absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(store.data.empty());
@@ -217,19 +199,19 @@ TEST(RemoteWriteTest, EachLimitNamesItsFlagAndIsReported) {
   };
   std::vector<Case> cases = {
       {"series", with([](RemoteWriteLimits& l) { l.max_series_per_request = 1; }),
-       Request({{{{"__name__", "a"}}, {{1, 1}}}, {{{"__name__", "b"}}, {{1, 1}}}}),
+       WriteRequestOf({{{{"__name__", "a"}}, {{1, 1}}}, {{{"__name__", "b"}}, {{1, 1}}}}),
        kLimitSeriesPerRequest, "--storage.remote-write.max-series-per-request", 413},
       {"samples", with([](RemoteWriteLimits& l) { l.max_samples_per_request = 2; }),
-       Request({{{{"__name__", "a"}}, {{1, 1}, {2, 2}, {3, 3}}}}), kLimitSamplesPerRequest,
+       WriteRequestOf({{{{"__name__", "a"}}, {{1, 1}, {2, 2}, {3, 3}}}}), kLimitSamplesPerRequest,
        "--storage.remote-write.max-samples-per-request", 413},
       {"labels", with([](RemoteWriteLimits& l) { l.max_labels_per_series = 2; }),
-       Request({{{{"__name__", "a"}, {"b", "1"}, {"c", "1"}}, {{1, 1}}}}), kLimitLabelsPerSeries,
-       "--storage.remote-write.max-labels-per-series", 400},
+       WriteRequestOf({{{{"__name__", "a"}, {"b", "1"}, {"c", "1"}}, {{1, 1}}}}),
+       kLimitLabelsPerSeries, "--storage.remote-write.max-labels-per-series", 400},
       {"name length", with([](RemoteWriteLimits& l) { l.max_label_name_bytes = 8; }),
-       Request({{{{"__name__", "a"}, {"long_label_name", "1"}}, {{1, 1}}}}), kLimitLabelNameLength,
-       "--storage.remote-write.max-label-name-length", 400},
+       WriteRequestOf({{{{"__name__", "a"}, {"long_label_name", "1"}}, {{1, 1}}}}),
+       kLimitLabelNameLength, "--storage.remote-write.max-label-name-length", 400},
       {"value length", with([](RemoteWriteLimits& l) { l.max_label_value_bytes = 4; }),
-       Request({{{{"__name__", "toolongvalue"}}, {{1, 1}}}}), kLimitLabelValueLength,
+       WriteRequestOf({{{{"__name__", "toolongvalue"}}, {{1, 1}}}}), kLimitLabelValueLength,
        "--storage.remote-write.max-label-value-length", 400},
   };
   for (const Case& c : cases) {
@@ -268,7 +250,7 @@ TEST(RemoteWriteTest, EachLimitNamesItsFlagAndIsReported) {
 TEST(RemoteWriteTest, CommitFailureIsReported) {
   FakeStore store;
   store.fail_commit = true;
-  auto req = Request({{{{"__name__", "a"}}, {{1, 1}}}});
+  auto req = WriteRequestOf({{{{"__name__", "a"}}, {{1, 1}}}});
   RemoteWriteResult res;
   // A full disk is the server's problem, not the request's: 5xx, so senders retry.
   absl::Status s = IngestWriteRequest(req, {}, &store, &res);
