@@ -10,16 +10,8 @@ am=$(command -v prometheus-alertmanager || command -v alertmanager || true)
 [[ -n $am ]] || { echo "SKIP: prometheus-alertmanager not installed"; exit 77; }
 [[ -x $cairn ]] || { echo "FAIL: $cairn missing"; exit 1; }
 
-tmp=$(mktemp -d /tmp/cairn_am_it_XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$(dirname "$0")/lib.sh"
+it_init cairn_am_it
 cport=$(free_port); gport=$(free_port); aport=$(free_port); tport=$(free_port)
 
 fail() {

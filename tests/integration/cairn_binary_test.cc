@@ -24,6 +24,7 @@
 #include "proto/cairn/v1/ingest.grpc.pb.h"
 #include "proto/prometheus/remote.pb.h"
 #include "re2/re2.h"
+#include "tests/server/test_http_client.h"
 #include "tests/server/test_write_request.h"
 
 namespace {
@@ -84,17 +85,7 @@ const std::vector<std::string> kRemoteWriteHeaders = {"Content-Type: application
                                                       "Content-Encoding: snappy",
                                                       "X-Prometheus-Remote-Write-Version: 0.1.0"};
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+using cairn::server::test_http::FreePort;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);

@@ -28,7 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$(dirname "$0")/lib.sh"  # free_port (its own cleanup: the tmpfs)
 port=$(free_port); gport=$(free_port)
 printf 'global:\n  scrape_interval: 1h\n' >"$tmp/p.yml"
 start_cairn() {

@@ -9,16 +9,8 @@ command -v prometheus >/dev/null || { echo "SKIP: prometheus not installed"; exi
 command -v promtool >/dev/null || { echo "SKIP: promtool not installed"; exit 77; }
 [[ -x $cairn ]] || { echo "FAIL: $cairn missing"; exit 1; }
 
-tmp=$(mktemp -d /tmp/cairn_rw_it_XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$(dirname "$0")/lib.sh"
+it_init cairn_rw_it
 cport=$(free_port); gport=$(free_port); pport=$(free_port)
 
 "$cairn" --web.listen-address=127.0.0.1:$cport --grpc.listen-address=127.0.0.1:$gport \

@@ -23,6 +23,7 @@
 #include "rapidjson/document.h"
 #include "server/config/config.h"
 #include "server/notifier/alertmanager_notifier.h"
+#include "tests/server/test_http_client.h"
 
 namespace cairn::notifier {
 namespace {
@@ -33,18 +34,7 @@ std::string AlertmanagerBinary() {
   return "/usr/bin/prometheus-alertmanager";
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+using server::test_http::FreePort;
 
 size_t Append(char* data, size_t size, size_t n, void* out) {
   static_cast<std::string*>(out)->append(data, size * n);

@@ -19,6 +19,7 @@
 #include "server/config/config.h"
 #include "server/scrape/http_fetcher.h"
 #include "server/scrape/scrape_manager.h"
+#include "tests/server/test_http_client.h"
 #include "tsdb/db.h"
 #include "tsdb/model/sample.h"
 
@@ -31,18 +32,7 @@ std::string ExporterBinary() {
   return "/usr/bin/prometheus-node-exporter";
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+using server::test_http::FreePort;
 
 struct Point {
   int64_t t;

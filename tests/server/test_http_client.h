@@ -22,6 +22,21 @@ struct Reply {
   std::string body;
 };
 
+// A loopback TCP port that was free a moment ago (bound to port 0, then released),
+// for starting a server or an external program on.
+inline int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
 // A connected socket to 127.0.0.1:port, or -1. Reads and writes time out after 30 s,
 // so a hung server fails the test instead of hanging it.
 inline int ConnectLoopback(int port) {
