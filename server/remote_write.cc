@@ -155,16 +155,6 @@ absl::Status SamplesLimitError(std::string_view what, const RemoteWriteLimits& l
 }  // namespace
 
 absl::Status DecodeSnappyWriteRequest(std::string_view body, const RemoteWriteLimits& limits,
-                                      prometheus::WriteRequest* out) {
-  std::string raw;
-  CAIRN_RETURN_IF_ERROR(Decompress(body, limits, &raw));
-  if (!out->ParseFromString(raw)) {
-    return absl::InvalidArgumentError("protobuf: cannot parse WriteRequest");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status DecodeSnappyWriteRequest(std::string_view body, const RemoteWriteLimits& limits,
                                       std::string* raw, WriteRequestView* out) {
   CAIRN_RETURN_IF_ERROR(Decompress(body, limits, raw));
   // Parsing stops one past each per-request limit, so a request of tiny messages is

@@ -62,13 +62,11 @@ struct RemoteWriteResult {
   absl::Status first_rejection;
 };
 
-// Decompresses (snappy block format) and parses a request body. kInvalidArgument for
-// bad snappy, bad protobuf; kResourceExhausted when the decompressed size exceeds the
-// limit (checked from the snappy header before any allocation).
-absl::Status DecodeSnappyWriteRequest(std::string_view body, const RemoteWriteLimits& limits,
-                                      prometheus::WriteRequest* out);
-// The same into a view over `*raw` (the decompressed bytes; reused buffer), as the
-// HTTP endpoint does: no allocation per label or sample (write_request_view.h).
+// Decompresses (snappy block format) a request body into `*raw` (a reused buffer)
+// and parses it into a view over those bytes: no allocation per label or sample
+// (write_request_view.h). kInvalidArgument for bad snappy, bad protobuf;
+// kResourceExhausted when the decompressed size exceeds the limit (checked from the
+// snappy header before any allocation).
 // Per-request limits (series, samples, labels per series) are also enforced while
 // parsing, so the view never grows far past the request's size.
 absl::Status DecodeSnappyWriteRequest(std::string_view body, const RemoteWriteLimits& limits,

@@ -55,22 +55,24 @@ class FakeStore : public storage::Appendable {
 
 TEST(RemoteWriteTest, DecodesSnappyProtobuf) {
   auto req = WriteRequestOf({{{{"__name__", "up"}, {"job", "x"}}, {{1000, 1}}}});
-  std::string raw = req.SerializeAsString(), compressed;
-  snappy::Compress(raw.data(), raw.size(), &compressed);
-  prometheus::WriteRequest out;
-  ASSERT_TRUE(DecodeSnappyWriteRequest(compressed, {}, &out).ok());
-  ASSERT_EQ(out.timeseries_size(), 1);
-  EXPECT_EQ(out.timeseries(0).samples(0).timestamp(), 1000);
+  std::string wire = req.SerializeAsString(), compressed;
+  snappy::Compress(wire.data(), wire.size(), &compressed);
+  std::string raw;
+  WriteRequestView out;
+  ASSERT_TRUE(DecodeSnappyWriteRequest(compressed, {}, &raw, &out).ok());
+  ASSERT_EQ(out.num_series(), 1u);
+  EXPECT_EQ(out.samples(0)[0].t, 1000);
 }
 
 TEST(RemoteWriteTest, BadSnappyAndBadProtobufAreInvalidArgument) {
-  prometheus::WriteRequest out;
-  absl::Status s = DecodeSnappyWriteRequest("definitely not snappy", {}, &out);
+  std::string raw;
+  WriteRequestView out;
+  absl::Status s = DecodeSnappyWriteRequest("definitely not snappy", {}, &raw, &out);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("snappy"), absl::string_view::npos);
   std::string garbage = "\xff\xff\xff\xff garbage protobuf", compressed;
   snappy::Compress(garbage.data(), garbage.size(), &compressed);
-  s = DecodeSnappyWriteRequest(compressed, {}, &out);
+  s = DecodeSnappyWriteRequest(compressed, {}, &raw, &out);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("protobuf"), absl::string_view::npos);
 }
@@ -125,8 +127,9 @@ TEST(RemoteWriteTest, SnappyBombIsRefusedBeforeDecompressing) {
   snappy::Compress(big.data(), big.size(), &compressed);
   RemoteWriteLimits limits;
   limits.max_decompressed_bytes = 1 << 20;
-  prometheus::WriteRequest out;
-  absl::Status s = DecodeSnappyWriteRequest(compressed, limits, &out);
+  std::string raw;
+  WriteRequestView out;
+  absl::Status s = DecodeSnappyWriteRequest(compressed, limits, &raw, &out);
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
 }
 
@@ -231,12 +234,13 @@ TEST(RemoteWriteTest, EachLimitNamesItsFlagAndIsReported) {
     EXPECT_FALSE(ok_store.data.empty()) << c.name;
   }
   // The decompressed size is checked while decoding.
-  std::string raw(4096, 'a'), compressed;
-  snappy::Compress(raw.data(), raw.size(), &compressed);
+  std::string big(4096, 'a'), compressed;
+  snappy::Compress(big.data(), big.size(), &compressed);
   RemoteWriteLimits small;
   small.max_decompressed_bytes = 1024;
-  prometheus::WriteRequest out;
-  absl::Status s = DecodeSnappyWriteRequest(compressed, small, &out);
+  std::string raw;
+  WriteRequestView out;
+  absl::Status s = DecodeSnappyWriteRequest(compressed, small, &raw, &out);
   EXPECT_EQ(WriteLimitHit(s), kLimitDecompressedBytes);
   EXPECT_NE(s.message().find("--storage.remote-write.max-decompressed-size"),
             absl::string_view::npos);

@@ -27,8 +27,10 @@ TEST(LoadgenTest, WorkersStayWithinTenMinutesOfEachOther) {
   o.listen_address = "127.0.0.1:0";
   server::HttpServer http(o);
   http.Route("/api/v1/write", [&](const server::HttpRequest& req, server::HttpResponse* resp) {
-    prometheus::WriteRequest wr;
-    absl::Status st = server::DecodeSnappyWriteRequest(req.body, server::RemoteWriteLimits{}, &wr);
+    std::string raw;
+    server::WriteRequestView wr;
+    absl::Status st =
+        server::DecodeSnappyWriteRequest(req.body, server::RemoteWriteLimits{}, &raw, &wr);
     if (!st.ok()) {
       resp->status = 400;
       resp->body = std::string(st.message());
@@ -36,21 +38,21 @@ TEST(LoadgenTest, WorkersStayWithinTenMinutesOfEachOther) {
     }
     bool slow = false;
     int64_t oldest = INT64_MAX, newest = INT64_MIN;
-    for (const auto& ts : wr.timeseries()) {
-      for (const auto& l : ts.labels()) {
+    for (size_t i = 0; i < wr.num_series(); ++i) {
+      for (const server::LabelView& l : wr.labels(i)) {
         // Worker 0 owns the series whose index is a multiple of the concurrency (4).
-        if (l.name() == "series" && std::stoll(l.value()) % 4 == 0) slow = true;
+        if (l.name == "series" && std::stoll(std::string(l.value)) % 4 == 0) slow = true;
       }
-      for (const auto& s : ts.samples()) {
-        oldest = std::min<int64_t>(oldest, s.timestamp());
-        newest = std::max<int64_t>(newest, s.timestamp());
+      for (const Sample& s : wr.samples(i)) {
+        oldest = std::min<int64_t>(oldest, s.t);
+        newest = std::max<int64_t>(newest, s.t);
       }
     }
     if (slow) std::this_thread::sleep_for(std::chrono::milliseconds(3));
     std::lock_guard<std::mutex> l(mu);
     if (newest_seen != INT64_MIN) worst_lag_ms = std::max(worst_lag_ms, newest_seen - oldest);
     newest_seen = std::max(newest_seen, newest);
-    samples += wr.timeseries_size();
+    samples += static_cast<int64_t>(wr.num_series());
     resp->status = 204;
     resp->content_type = "";
   });
