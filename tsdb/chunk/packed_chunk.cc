@@ -4,8 +4,12 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
-#include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "absl/container/fixed_array.h"
 #include "absl/strings/str_format.h"
 #include "tsdb/util/coding.h"
 
@@ -28,109 +32,261 @@ bool SameBits(double a, double b) {
   return x == y;
 }
 
-// Scaled integers for `samples` at the smallest scale that represents every value
-// exactly, or false.
-bool ScaleValues(absl::Span<const Sample> samples, int* scale, std::vector<int64_t>* out) {
-  for (int d = 0; d <= kPackedMaxScale; ++d) {
-    out->clear();
-    bool ok = true;
-    for (const Sample& s : samples) {
-      double x = s.v * kPow10[d];
-      if (!(std::fabs(x) < kTwo53)) {  // also false for NaN
-        ok = false;
-        break;
-      }
-      // Check through the decoder's exact computation (this also refuses -0.0).
-      int64_t r = static_cast<int64_t>(std::nearbyint(x));
-      if (!SameBits(static_cast<double>(r) / kPow10[d], s.v)) {
-        ok = false;
-        break;
-      }
-      out->push_back(r);
-    }
-    if (ok) {
-      *scale = d;
-      return true;
-    }
-  }
-  return false;
+// Rounds to a nearby integer. Any rounding will do: callers verify the result.
+inline int64_t RoundToInt(double x) {
+#if defined(__SSE2__)
+  return _mm_cvtsd_si64(_mm_set_sd(x));  // round-to-nearest-even, one instruction
+#else
+  return std::llrint(x);
+#endif
 }
 
-// The width minimising n*w + escapes*64 for these codes; all-ones is the escape code
-// for widths 1..63, width 64 stores raw values and width 0 only zeros.
-int BestWidth(const std::vector<uint64_t>& codes) {
-  if (codes.empty()) return 0;
-  int counts[65] = {};  // codes needing exactly b bits
-  for (uint64_t c : codes) ++counts[c == 0 ? 0 : 64 - std::countl_zero(c)];
-  if (counts[0] == static_cast<int>(codes.size())) return 0;
-  int best_w = 64;
-  uint64_t best_cost = codes.size() * 64;
-  // fits[w]: codes < 2^w - 1 (literal at width w).
-  for (int w = 1; w < 64; ++w) {
-    uint64_t escapes = 0;
-    for (uint64_t c : codes) escapes += c >= (uint64_t{1} << w) - 1;
-    uint64_t cost = codes.size() * w + escapes * 64;
-    if (cost < best_cost) {
-      best_cost = cost;
-      best_w = w;
-    }
-    if (escapes == 0) break;  // wider only costs more
+// Whether v is an integer of magnitude below 2^53 (+0.0 included, -0.0 not), and
+// which, from its bits alone. Integers (counters, most gauges) are the common case,
+// and this keeps them off the FP-to-integer conversions, which share one port.
+inline bool IntegerValue(double v, int64_t* out) {
+  const uint64_t bits = std::bit_cast<uint64_t>(v);
+  const uint64_t biased = (bits >> 52) & 0x7ff;
+  // v = m * 2^-shift with the implicit bit in m; integers below 2^53 have shift
+  // 0..52 (biased exponents 1023..1075) and no fraction bits below the shift.
+  const uint64_t shift = 1075 - biased;
+  const uint64_t m = (bits & ((uint64_t{1} << 52) - 1)) | (uint64_t{1} << 52);
+  if (shift > 52 || (m & ((uint64_t{1} << shift) - 1)) != 0) {
+    *out = 0;
+    return bits == 0;
   }
-  return best_w;
+  const int64_t r = static_cast<int64_t>(m >> shift);
+  *out = (bits >> 63) != 0 ? -r : r;
+  return true;
 }
 
-void WriteCode(BitWriter* w, uint64_t code, int width) {
-  if (width == 0) return;
-  if (width == 64) {
-    w->WriteBits(code, 64);
-    return;
+// Scales every value to an integer at the smallest scale d that represents all of
+// them exactly (double(ints[k]) / 10^d has the bits of the value), or returns false.
+//
+// One trial per value in the common case: a value is tried at the largest scale any
+// earlier value needed, and only a value that fails there raises the scale. Raising
+// it multiplies the integers already found by 10 per step, which keeps them exact:
+// with |10r| < 2^53 both 10r and 10^(d+1) are exact doubles and IEEE division is
+// correctly rounded, so double(10r) / 10^(d+1) and double(r) / 10^d are the rounding
+// of the same real number. Representability is monotone in d for the same reason, so
+// the scale found is the smallest that fits every value.
+bool ScaleValues(absl::Span<const Sample> samples, int* scale, int64_t* ints) {
+  int d = 0;
+  double p = 1;
+  for (size_t k = 0; k < samples.size(); ++k) {
+    const double v = samples[k].v;
+    if (d == 0 && IntegerValue(v, &ints[k])) continue;
+    for (;;) {
+      const double x = v * p;
+      if (std::fabs(x) < kTwo53) {  // also false for NaN and ±Inf
+        const int64_t r = RoundToInt(x);
+        // Checked through the decoder's exact computation (this also refuses -0.0).
+        if (SameBits(static_cast<double>(r) / p, v)) {
+          ints[k] = r;
+          break;
+        }
+      }
+      if (d == kPackedMaxScale) return false;
+      ++d;
+      p = kPow10[d];
+      for (size_t j = 0; j < k; ++j) {
+        ints[j] *= 10;
+        if (!(std::fabs(static_cast<double>(ints[j])) < kTwo53)) return false;
+      }
+    }
   }
-  uint64_t escape = (uint64_t{1} << width) - 1;
+  *scale = d;
+  return true;
+}
+
+// What choosing a code width needs to know of a chunk's codes: at width w (1..63)
+// the escape code is 2^w - 1 and a code c escapes when c >= 2^w - 1, that is when
+// bit_width(c + 1) > w. So a histogram of bit_width(c + 1) gives every width's
+// escape count, and one increment per code builds it. Four copies of each counter,
+// used in turn, keep a run of equal codes (common: most codes of a chunk have one
+// or two lengths) from making each increment wait for the last through memory.
+class CodeStats {
+ public:
+  void Add(uint64_t c, size_t i) {
+    // bit_width(c + 1) in 1..64, and 65 for the one code where c + 1 wraps to 0.
+    const uint64_t c1 = c + 1;
+    const int key = c1 == 0 ? 65 : 64 - std::countl_zero(c1 | 1);
+    ++counts_[static_cast<size_t>(key) * kLanes + (i & (kLanes - 1))];
+    any_ |= c;
+    ++count_;
+  }
+
+  // The width minimising the codes' size, count * w + escapes(w) * 64 bits: 0 when
+  // every code is 0, 64 for raw codes (never escaped). *bits gets that size.
+  int BestWidth(uint64_t* bits) const {
+    if (any_ == 0) {
+      *bits = 0;
+      return 0;
+    }
+    uint64_t escapes = count_;  // codes with key > w, for w from 0 up
+    int best_w = 64;
+    uint64_t best_cost = uint64_t{count_} * 64;
+    for (int w = 1; w < 64 && escapes > 0; ++w) {  // wider than escape-free costs more
+      escapes -= Key(w);
+      const uint64_t cost = uint64_t{count_} * static_cast<uint64_t>(w) + escapes * 64;
+      if (cost < best_cost) {
+        best_cost = cost;
+        best_w = w;
+      }
+    }
+    *bits = best_cost;
+    return best_w;
+  }
+
+ private:
+  static constexpr size_t kLanes = 4;
+  uint64_t Key(int k) const {
+    uint64_t n = 0;
+    for (size_t lane = 0; lane < kLanes; ++lane)
+      n += counts_[static_cast<size_t>(k) * kLanes + lane];
+    return n;
+  }
+  uint32_t counts_[66 * kLanes] = {};
+  uint64_t any_ = 0;
+  uint32_t count_ = 0;
+};
+
+// A branch-free MSB-first bit writer into a buffer sized in advance. Each Put ORs
+// the bits into a 64-bit container and stores the container unconditionally, then
+// advances by the whole bytes written, keeping the 0-7 leftover bits: no branch on
+// whether a word filled up, which is data-dependent and mispredicts.
+class FastBitWriter {
+ public:
+  // REQUIRES: 8 writable bytes past the last byte any Put reaches.
+  explicit FastBitWriter(uint8_t* out) : p_(out) {}
+
+  // Appends the low n bits of v (higher bits must be 0). REQUIRES: 1 <= n <= 56.
+  void Put(uint64_t v, int n) {
+    acc_ |= v << (64 - bits_ - n);
+    bits_ += n;
+    internal::StoreBigEndian64(p_, acc_);
+    p_ += bits_ >> 3;
+    acc_ <<= bits_ & ~7;
+    bits_ &= 7;
+  }
+  // Any width 0..64 (v's bits above n must be 0).
+  void PutWide(uint64_t v, int n) {
+    if (n > 32) {
+      Put(v >> 32, n - 32);
+      Put(v & 0xffffffff, 32);
+    } else if (n > 0) {
+      Put(v, n);
+    }
+  }
+  // Past the last byte holding a written bit (the tail of that byte is zero).
+  uint8_t* end() const { return p_ + (bits_ + 7) / 8; }
+
+ private:
+  uint8_t* p_;
+  uint64_t acc_ = 0;
+  int bits_ = 0;  // 0..7 pending bits at the top of acc_
+};
+
+// Writes one code at width w (0 < w < 64), escaped when it does not fit.
+inline void PutCode(FastBitWriter* w, uint64_t code, int width, uint64_t escape) {
   if (code >= escape) {
-    w->WriteBits(escape, width);
-    w->WriteBits(code, 64);
+    w->Put(escape, width);
+    w->PutWide(code, 64);
   } else {
-    w->WriteBits(code, width);
+    w->Put(code, width);
   }
 }
 
 }  // namespace
 
 std::optional<std::string> EncodePackedChunk(absl::Span<const Sample> samples) {
-  if (samples.empty() || samples.size() > 65535) return std::nullopt;
-  int scale;
-  std::vector<int64_t> ints;
-  if (!ScaleValues(samples, &scale, &ints)) return std::nullopt;
   const size_t n = samples.size();
-  std::vector<uint64_t> t_codes, v_codes;
-  t_codes.reserve(n);
-  v_codes.reserve(n);
-  uint64_t prev_dt = 0;
+  if (n == 0 || n > 65535) return std::nullopt;
+  // ints, then the timestamp codes, then the value codes; on the stack for chunks
+  // of usual length.
+  absl::FixedArray<uint64_t, 3 * 256> buf(3 * n);
+  int64_t* ints = reinterpret_cast<int64_t*>(buf.data());
+  uint64_t* t_codes = buf.data() + n;
+  uint64_t* v_codes = buf.data() + 2 * n;
+  int scale;
+  if (!ScaleValues(samples, &scale, ints)) return std::nullopt;
+  CodeStats t_stats, v_stats;
+  uint64_t prev_dt =
+      static_cast<uint64_t>(samples[n > 1 ? 1 : 0].t) - static_cast<uint64_t>(samples[0].t);
+  t_codes[1] = 0;  // sample 1 has no timestamp code (dt1 is in the header)
   for (size_t i = 1; i < n; ++i) {
-    uint64_t dt = static_cast<uint64_t>(samples[i].t) - static_cast<uint64_t>(samples[i - 1].t);
-    if (i >= 2) t_codes.push_back(ZigZag(static_cast<int64_t>(dt - prev_dt)));
+    const uint64_t dt =
+        static_cast<uint64_t>(samples[i].t) - static_cast<uint64_t>(samples[i - 1].t);
+    const uint64_t tc = ZigZag(static_cast<int64_t>(dt - prev_dt));
+    const uint64_t vc = ZigZag(
+        static_cast<int64_t>(static_cast<uint64_t>(ints[i]) - static_cast<uint64_t>(ints[i - 1])));
     prev_dt = dt;
-    v_codes.push_back(ZigZag(ints[i] - ints[i - 1]));
+    t_codes[i] = tc;
+    v_codes[i] = vc;
+    if (i >= 2) t_stats.Add(tc, i);
+    v_stats.Add(vc, i);
   }
+  uint64_t t_bits, v_bits;
+  const int tw = t_stats.BestWidth(&t_bits);
+  const int vw = v_stats.BestWidth(&v_bits);
+  const uint64_t bits = t_bits + v_bits;
+  // Header: count, t0, i0, scale, dt1, two widths; then the stream and the writer's
+  // slack for its unconditional 8-byte store.
   std::string out;
-  PutBigEndian16(&out, static_cast<uint16_t>(n));
-  PutSignedVarint64(&out, samples[0].t);
-  PutSignedVarint64(&out, ints[0]);
-  out.push_back(static_cast<char>(scale));
-  if (n >= 2) {
-    PutVarint64(&out, static_cast<uint64_t>(samples[1].t) - static_cast<uint64_t>(samples[0].t));
-    int tw = BestWidth(t_codes), vw = BestWidth(v_codes);
-    out.push_back(static_cast<char>(tw));
-    out.push_back(static_cast<char>(vw));
-    BitWriter w;
-    for (size_t i = 1; i < n; ++i) {
-      w.Reserve(4 * 64);  // two codes, each at most an escape and a raw value
-      if (i >= 2) WriteCode(&w, t_codes[i - 2], tw);
-      WriteCode(&w, v_codes[i - 1], vw);
-    }
-    w.Seal();
-    out.append(w.bytes());
+  out.resize(2 + 3 * kMaxVarint64Bytes + 3 + bits / 8 + 1 + 8);
+  char* h = out.data();
+  *h++ = static_cast<char>(n >> 8);
+  *h++ = static_cast<char>(n);
+  h += EncodeVarint64(h, ZigZag(samples[0].t));
+  h += EncodeVarint64(h, ZigZag(ints[0]));
+  *h++ = static_cast<char>(scale);
+  if (n < 2) {
+    out.resize(static_cast<size_t>(h - out.data()));
+    return out;
   }
+  h += EncodeVarint64(h, static_cast<uint64_t>(samples[1].t) - static_cast<uint64_t>(samples[0].t));
+  *h++ = static_cast<char>(tw);
+  *h++ = static_cast<char>(vw);
+  uint8_t* const stream = reinterpret_cast<uint8_t*>(h);
+  FastBitWriter w(stream);
+  const uint64_t tesc = (tw == 0 || tw == 64) ? ~uint64_t{0} : (uint64_t{1} << tw) - 1;
+  const uint64_t vesc = (vw == 0 || vw == 64) ? ~uint64_t{0} : (uint64_t{1} << vw) - 1;
+  // Sample 1 has a value code only.
+  if (vw == 64) {
+    w.PutWide(v_codes[1], 64);
+  } else if (vw > 0) {
+    PutCode(&w, v_codes[1], vw, vesc);
+  }
+  const int stride = tw + vw;
+  if (stride == 0) {
+    // Every code is 0: no bits.
+  } else if (stride <= 56) {
+    // Common widths: a sample's two codes in one Put unless one escapes. With a
+    // width of 0 its codes are 0 and its escape (all ones) is never reached.
+    for (size_t i = 2; i < n; ++i) {
+      const uint64_t tc = t_codes[i], vc = v_codes[i];
+      if (tc >= tesc || vc >= vesc) [[unlikely]] {
+        if (tw > 0) PutCode(&w, tc, tw, tesc);
+        if (vw > 0) PutCode(&w, vc, vw, vesc);
+      } else {
+        w.Put((tc << vw) | vc, stride);
+      }
+    }
+  } else {
+    auto put = [&w](uint64_t code, int width, uint64_t escape) {
+      if (width == 64) {
+        w.PutWide(code, 64);
+      } else if (width > 0) {
+        PutCode(&w, code, width, escape);
+      }
+    };
+    for (size_t i = 2; i < n; ++i) {
+      put(t_codes[i], tw, tesc);
+      put(v_codes[i], vw, vesc);
+    }
+  }
+  const uint8_t* end = w.end();
+  out.resize(static_cast<size_t>(end - reinterpret_cast<const uint8_t*>(out.data())));
   return out;
 }
 
