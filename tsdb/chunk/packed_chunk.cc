@@ -11,6 +11,7 @@
 
 #include "absl/container/fixed_array.h"
 #include "absl/strings/str_format.h"
+#include "tsdb/chunk/packed_stride_decoder.h"
 #include "tsdb/util/coding.h"
 
 namespace cairn {
@@ -362,111 +363,33 @@ bool PackedChunkIterator::Next() {
   return true;
 }
 
-// Decodes samples from data (a stream whose bit positions start at 0) into out[] until
-// `stop` samples have been read in all, or, with kCheckEnd false, until the position
-// reaches end_bits; with kCheckEnd true a sample that ends past end_bits is the
-// truncation Next() reports (returns false). Reads are unchecked: the caller
-// guarantees 48 readable bytes past the position (a sample spans at most
-// 2 * (63 + 64) bits, and a load reads 8 bytes). REQUIRES: widths < 64, sum <= 57.
-template <bool kCheckEnd, bool kScaled>
-bool PackedChunkIterator::DecodeRun(const uint8_t* data, size_t end_bits, size_t stop,
-                                    BatchState* st, Sample* out, size_t* n) const {
-  // Codes sit at a fixed stride unless one is escaped, so successive loads do not
-  // wait on decoded data. A width of 0 gives mask 0 (every code is 0) and an escape
-  // no code can equal.
-  const int tw = t_width_, vw = v_width_, stride = tw + vw;
-  const uint64_t tmask = (uint64_t{1} << tw) - 1, vmask = (uint64_t{1} << vw) - 1;
-  const uint64_t tesc = tw == 0 ? ~uint64_t{0} : tmask, vesc = vw == 0 ? ~uint64_t{0} : vmask;
-  // Shifts stay below 64 for zero widths too (their masks are 0 then).
-  const int tshift = tw == 0 ? 0 : 64 - tw, vshift = vw == 0 ? 0 : 64 - stride;
-  const double div = scale_div_;
-  auto read64 = [data](size_t p) {
-    return ((BitReader::PeekAt(data, p) >> 32) << 32) | (BitReader::PeekAt(data, p + 32) >> 32);
-  };
-  size_t pos = st->pos, read = st->read, k = *n;
-  uint64_t t = st->t, dt = st->dt, ival = st->ival;
-  bool ok = true;
-  while (read < stop && (kCheckEnd || pos < end_bits)) {
-    const uint64_t w = BitReader::PeekAt(data, pos);
-    uint64_t tc = (w >> tshift) & tmask;
-    uint64_t vc = (w >> vshift) & vmask;
-    if (tc == tesc || vc == vesc) [[unlikely]] {
-      size_t p = pos + static_cast<size_t>(tw);
-      if (tc == tesc) {
-        tc = read64(p);
-        p += 64;
-      }
-      if (vw > 0) {
-        vc = (BitReader::PeekAt(data, p) >> (64 - vw)) & vmask;
-        p += static_cast<size_t>(vw);
-        if (vc == vesc) {
-          vc = read64(p);
-          p += 64;
-        }
-      }
-      pos = p;
-    } else {
-      pos += static_cast<size_t>(stride);
-    }
-    if (kCheckEnd && pos > end_bits) {
-      ok = false;
-      break;
-    }
-    dt += static_cast<uint64_t>(UnZigZag(tc));
-    t += dt;
-    ival += static_cast<uint64_t>(UnZigZag(vc));
-    double v = static_cast<double>(static_cast<int64_t>(ival));
-    if constexpr (kScaled) v /= div;
-    out[k++] = Sample{static_cast<int64_t>(t), v};
-    ++read;
-  }
-  st->pos = pos;
-  st->read = read;
-  st->t = t;
-  st->dt = dt;
-  st->ival = ival;
-  *n = k;
-  return ok;
-}
-
 size_t PackedChunkIterator::NextBatch(Sample* out, size_t max) {
   size_t n = 0;
-  // The first two samples come from the header; odd widths take the checked path.
-  while (n < max && (read_ < 2 || t_width_ == 64 || v_width_ == 64 || t_width_ + v_width_ > 57)) {
+  // The first two samples come from the header; widths the kernel cannot load in one
+  // word take the checked path throughout.
+  const bool fixed_stride_ok = t_width_ < 64 && v_width_ < 64 && t_width_ + v_width_ <= 57;
+  while (n < max && (read_ < 2 || !fixed_stride_ok)) {
     if (!Next()) return n;
     out[n++] = Sample{t_, v()};
   }
-  if (n == max || read_ >= total_ || failed_) return n;
-  BatchState st{r_.pos(), read_, static_cast<uint64_t>(t_), static_cast<uint64_t>(dt_),
-                static_cast<uint64_t>(ival_)};
-  const size_t stop = std::min<size_t>(total_, read_ + (max - n));
-  const uint8_t* data = r_.data();
-  const size_t size = r_.size_bytes();
-  bool ok = true;
-  // In place while 48 bytes follow the position; then the last bytes from a
-  // zero-padded copy, where a stream that ends early reads zeros and is caught by the
-  // end check, as Next() catches it.
-  const bool scaled = scale_div_ != 1;
-  if (size > 48) {
-    ok = scaled ? DecodeRun<false, true>(data, (size - 48) * 8, stop, &st, out, &n)
-                : DecodeRun<false, false>(data, (size - 48) * 8, stop, &st, out, &n);
+  const FixedStrideParams params{r_.data(), r_.size_bytes(), t_width_, v_width_, scale_div_};
+  while (n < max && read_ < total_ && !failed_) {
+    FixedStrideState st{r_.pos(), static_cast<uint64_t>(t_), static_cast<uint64_t>(dt_),
+                        static_cast<uint64_t>(ival_)};
+    const size_t want = std::min<size_t>(max - n, total_ - read_);
+    const size_t k = DecodeFixedStride(params, &st, out + n, want);
+    n += k;
+    read_ = static_cast<uint16_t>(read_ + k);
+    r_.set_pos(st.pos);
+    t_ = static_cast<int64_t>(st.t);
+    dt_ = static_cast<int64_t>(st.dt);
+    ival_ = static_cast<int64_t>(st.ival);
+    if (k < want) {
+      // An escaped sample, or the truncation Next() reports.
+      if (!Next()) return n;
+      out[n++] = Sample{t_, v()};
+    }
   }
-  if (ok && st.read < stop) {
-    uint8_t tail[128] = {};
-    const size_t from = std::min(st.pos >> 3, size);
-    const size_t pos_base = from * 8;
-    std::memcpy(tail, data + from, size - from);
-    st.pos -= pos_base;
-    ok = scaled ? DecodeRun<true, true>(tail, (size - from) * 8, stop, &st, out, &n)
-                : DecodeRun<true, false>(tail, (size - from) * 8, stop, &st, out, &n);
-    st.pos += pos_base;
-  }
-  r_.set_pos(st.pos);
-  read_ = static_cast<uint16_t>(st.read);
-  t_ = static_cast<int64_t>(st.t);
-  dt_ = static_cast<int64_t>(st.dt);
-  ival_ = static_cast<int64_t>(st.ival);
-  if (!ok) Fail("bit stream (truncated)");
   return n;
 }
 

@@ -48,15 +48,6 @@ class PackedChunkIterator final : public SampleIterator {
   absl::Status status() const override { return status_; }
 
  private:
-  // The decoder's state, copied to locals for NextBatch's loop.
-  struct BatchState {
-    size_t pos;
-    size_t read;
-    uint64_t t, dt, ival;
-  };
-  template <bool kCheckEnd, bool kScaled>
-  bool DecodeRun(const uint8_t* data, size_t end_bits, size_t stop, BatchState* st, Sample* out,
-                 size_t* n) const;
   bool Fail(std::string_view what);
   uint64_t ReadCode(int width);
 
