@@ -27,10 +27,13 @@
 namespace cairn {
 
 inline constexpr int kPackedMaxScale = 9;
+inline constexpr double kPackedPow10[kPackedMaxScale + 1] = {
+    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
 
 // The packed encoding of `samples` (strictly increasing timestamps, at most 65535),
 // or nullopt when a value is not a decimal with at most 9 fractional digits and
 // magnitude below 2^53 once scaled.
+// Implemented in packed_chunk_encoder.cc.
 std::optional<std::string> EncodePackedChunk(absl::Span<const Sample> samples);
 
 class PackedChunkIterator final : public SampleIterator {

@@ -1,7 +1,6 @@
 #include "tsdb/chunk/packed_stride_decoder.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <cstring>
 
@@ -10,6 +9,7 @@
 #endif
 
 #include "tsdb/chunk/bit_stream.h"
+#include "tsdb/chunk/chunk_kernels.h"
 
 namespace cairn {
 namespace {
@@ -255,43 +255,20 @@ CAIRN_AVX512 size_t DecodeAvx512(const FixedStrideParams& p, FixedStrideState* s
 
 #undef CAIRN_SCALAR_KERNELS
 
-KernelFn BestKernel() {
-#if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vbmi") &&
-      __builtin_cpu_supports("bmi2")) {
-    return DecodeAvx512;
-  }
-  if (__builtin_cpu_supports("bmi2")) return DecodeBmi2;
-#endif
-  return DecodeBaseline;
-}
-
-std::atomic<KernelFn> g_kernel{BestKernel()};
-
 }  // namespace
 
 size_t DecodeFixedStride(const FixedStrideParams& p, FixedStrideState* st, Sample* out,
                          size_t want) {
-  return g_kernel.load(std::memory_order_relaxed)(p, st, out, want);
-}
-
-std::vector<StrideKernel> SupportedStrideKernels() {
-  std::vector<StrideKernel> out = {StrideKernel::kBaseline};
+  switch (ActiveChunkKernel()) {
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("bmi2")) out.push_back(StrideKernel::kBmi2);
-  if (BestKernel() == DecodeAvx512) out.push_back(StrideKernel::kAvx512);
+    case ChunkKernel::kAvx512:
+      return DecodeAvx512(p, st, out, want);
+    case ChunkKernel::kBmi2:
+      return DecodeBmi2(p, st, out, want);
 #endif
-  return out;
-}
-
-void UseStrideKernel(StrideKernel kernel) {
-  KernelFn fn = DecodeBaseline;
-#if defined(__x86_64__)
-  if (kernel == StrideKernel::kBmi2) fn = DecodeBmi2;
-  if (kernel == StrideKernel::kAvx512) fn = DecodeAvx512;
-#endif
-  g_kernel.store(fn, std::memory_order_relaxed);
+    default:
+      return DecodeBaseline(p, st, out, want);
+  }
 }
 
 }  // namespace cairn

@@ -16,7 +16,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 #include "tsdb/model/sample.h"
 
@@ -42,15 +41,8 @@ struct FixedStrideParams {
 size_t DecodeFixedStride(const FixedStrideParams& p, FixedStrideState* st, Sample* out,
                          size_t want);
 
-// The implementations, chosen once from the CPU (the best it supports): plain x86-64
-// (or another architecture), BMI2 shifts, and AVX-512 (F, BW, DQ, VBMI) eight samples
-// at a time. All decode exactly the same.
-enum class StrideKernel { kBaseline, kBmi2, kAvx512 };
-// Those this CPU runs, best last.
-std::vector<StrideKernel> SupportedStrideKernels();
-// Replaces the choice, for tests and benchmarks that compare kernels. REQUIRES: the
-// kernel is supported; no decoding runs concurrently in other threads.
-void UseStrideKernel(StrideKernel kernel);
+// Which implementation runs (plain, BMI2 or AVX-512) is ActiveChunkKernel()
+// (chunk_kernels.h); all decode exactly the same.
 
 }  // namespace cairn
 

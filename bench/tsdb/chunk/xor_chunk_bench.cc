@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "tsdb/chunk/chunk_kernels.h"
 #include "tsdb/chunk/packed_chunk.h"
-#include "tsdb/chunk/packed_stride_decoder.h"
 #include "tsdb/chunk/xor_chunk.h"
 #include "tsdb/model/sample.h"
 
@@ -139,17 +139,17 @@ void BM_PackedDecodeBatch(benchmark::State& state) {
 // The packed batch decoder with each fast-path kernel this CPU runs (0 plain x86-64,
 // 1 BMI2, 2 AVX-512; BM_PackedDecodeBatch uses the best), on the mix.
 void BM_PackedDecodeBatchKernel(benchmark::State& state) {
-  const auto kernel = static_cast<StrideKernel>(state.range(0));
-  const std::vector<StrideKernel> supported = SupportedStrideKernels();
+  const auto kernel = static_cast<ChunkKernel>(state.range(0));
+  const std::vector<ChunkKernel> supported = SupportedChunkKernels();
   if (std::find(supported.begin(), supported.end(), kernel) == supported.end()) {
     state.SkipWithError("kernel not supported by this CPU");
     return;
   }
   size_t samples = 0;
   const std::vector<std::string> encoded = EncodeAll(kMix, true, &samples);
-  UseStrideKernel(kernel);
+  UseChunkKernel(kernel);
   DecodeBatched<PackedChunkIterator>(state, encoded, samples);
-  UseStrideKernel(supported.back());
+  UseChunkKernel(supported.back());
 }
 
 // The block codec (packed decimal chunks) on the same data.

@@ -7,7 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/tsdb/chunk/batch_decode_check.h"
-#include "tsdb/chunk/packed_stride_decoder.h"
+#include "tsdb/chunk/chunk_kernels.h"
 #include "tsdb/chunk/xor_chunk.h"
 
 namespace cairn {
@@ -31,7 +31,21 @@ void ExpectRoundTrip(const std::vector<Sample>& in) {
   ASSERT_EQ(out, in);  // Sample== compares value bits
 }
 
-TEST(PackedChunkTest, RoundTripsDecimalsIntegersAndEdgeTimestamps) {
+// Tests of the encoder and the batch decoder run once per kernel this CPU supports
+// (plain, BMI2, AVX-512): each must write the same bytes, and decode exactly what
+// Next() decodes.
+class PackedKernelTest : public testing::TestWithParam<ChunkKernel> {
+ protected:
+  void SetUp() override { UseChunkKernel(GetParam()); }
+  void TearDown() override { UseChunkKernel(SupportedChunkKernels().back()); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Kernels, PackedKernelTest, testing::ValuesIn(SupportedChunkKernels()),
+                         [](const testing::TestParamInfo<ChunkKernel>& info) {
+                           return std::string(ChunkKernelName(info.param));
+                         });
+
+TEST_P(PackedKernelTest, RoundTripsDecimalsIntegersAndEdgeTimestamps) {
   ExpectRoundTrip({{0, 1}});
   ExpectRoundTrip({{-5, 0.1}, {7, 0.2}});
   ExpectRoundTrip({{1000, 12.75}, {16000, 12.5}, {31000, 13.125}, {46000, -0.001}});
@@ -51,7 +65,7 @@ TEST(PackedChunkTest, DocumentedExampleBytes) {
   EXPECT_EQ(*enc, want);
 }
 
-TEST(PackedChunkTest, RefusesValuesItCannotRepresentExactly) {
+TEST_P(PackedKernelTest, RefusesValuesItCannotRepresentExactly) {
   const double kNaN = std::numeric_limits<double>::quiet_NaN();
   uint64_t stale_bits = 0x7ff0000000000002ULL;
   double stale;
@@ -63,7 +77,7 @@ TEST(PackedChunkTest, RefusesValuesItCannotRepresentExactly) {
 }
 
 // Randomised: realistic series round-trip and are much smaller than XOR.
-TEST(PackedChunkTest, RandomSeriesRoundTripAndBeatXor) {
+TEST_P(PackedKernelTest, RandomSeriesRoundTripAndBeatXor) {
   std::mt19937_64 rng(7);
   size_t packed_bytes = 0, xor_bytes = 0;
   for (int round = 0; round < 300; ++round) {
@@ -87,30 +101,9 @@ TEST(PackedChunkTest, RandomSeriesRoundTripAndBeatXor) {
   EXPECT_LT(packed_bytes * 2, xor_bytes) << packed_bytes << " vs " << xor_bytes;
 }
 
-// The batch decoder's tests run once per fast-path kernel this CPU supports (plain,
-// BMI2, AVX-512): each must decode exactly what Next() decodes.
-class PackedBatchTest : public testing::TestWithParam<StrideKernel> {
- protected:
-  void SetUp() override { UseStrideKernel(GetParam()); }
-  void TearDown() override { UseStrideKernel(SupportedStrideKernels().back()); }
-};
-
-INSTANTIATE_TEST_SUITE_P(Kernels, PackedBatchTest, testing::ValuesIn(SupportedStrideKernels()),
-                         [](const testing::TestParamInfo<StrideKernel>& info) {
-                           switch (info.param) {
-                             case StrideKernel::kBaseline:
-                               return "Baseline";
-                             case StrideKernel::kBmi2:
-                               return "Bmi2";
-                             case StrideKernel::kAvx512:
-                               return "Avx512";
-                           }
-                           return "Unknown";
-                         });
-
 // Long chunks of every width mix (escapes, widths past the one-load limit, zero
 // widths) decode the same through NextBatch as through Next.
-TEST_P(PackedBatchTest, BatchDecodeAgreesOnEveryWidthMix) {
+TEST_P(PackedKernelTest, BatchDecodeAgreesOnEveryWidthMix) {
   std::mt19937_64 rng(11);
   for (int round = 0; round < 400; ++round) {
     std::vector<Sample> s;
@@ -148,7 +141,7 @@ TEST_P(PackedBatchTest, BatchDecodeAgreesOnEveryWidthMix) {
 
 // Exact spacing and a constant value: both code widths are 0, so a sample takes no
 // bits at all (found by packed_chunk_fuzzer: the batch decoder shifted by 64 there).
-TEST_P(PackedBatchTest, ZeroWidthCodesDecodeInBatches) {
+TEST_P(PackedKernelTest, ZeroWidthCodesDecodeInBatches) {
   for (int n : {2, 3, 50, 1000}) {
     std::vector<Sample> s;
     for (int i = 0; i < n; ++i) s.push_back({1000 + i * 15000LL, 7.25});
@@ -164,7 +157,7 @@ TEST_P(PackedBatchTest, ZeroWidthCodesDecodeInBatches) {
 }
 
 // Truncated or mangled chunks end with an error, never a crash or overread.
-TEST_P(PackedBatchTest, CorruptInputIsAnError) {
+TEST_P(PackedKernelTest, CorruptInputIsAnError) {
   std::vector<Sample> s;
   for (int i = 0; i < 120; ++i) s.push_back({i * 15000LL, i * 1.5});
   std::string enc = *EncodePackedChunk(s);
@@ -286,10 +279,33 @@ std::optional<std::string> ReferenceEncode(const std::vector<Sample>& s) {
   return out;
 }
 
+// Values at the 2^53 bound of each scale, checked eight at a time by the vector
+// encoder after an earlier value raised the scale: |value * 10^d| must stay below
+// 2^53 exactly as in the scalar check.
+TEST_P(PackedKernelTest, ScaleBoundMatchesReferenceEncoder) {
+  for (int d = 1; d <= 9; ++d) {
+    const double bound = 9007199254740992.0 / std::pow(10.0, d);
+    double v = bound;
+    for (int i = 0; i < 3; ++i) v = std::nextafter(v, 0.0);
+    for (int step = 0; step < 6; ++step, v = std::nextafter(v, 1e300)) {
+      std::vector<Sample> s;
+      int64_t t = 1000;
+      for (int i = 0; i < 8; ++i) s.push_back({t += 15000, std::pow(10.0, -d)});
+      for (int i = 0; i < 16; ++i) s.push_back({t += 15000, i % 2 ? v : -v});
+      const auto want = ReferenceEncode(s);
+      const auto got = EncodePackedChunk(s);
+      ASSERT_EQ(got.has_value(), want.has_value()) << "scale " << d << " value " << v;
+      if (got.has_value()) {
+        EXPECT_EQ(*got, *want) << "scale " << d << " value " << v;
+      }
+    }
+  }
+}
+
 // The encoder writes what the format's plain reading writes, on every kind of chunk:
 // scales raised late in a chunk, outliers that make escapes pay, codes of exactly
 // the escape's value, widths 0 and 64, a single sample.
-TEST(PackedChunkTest, EncoderMatchesPlainReferenceEncoder) {
+TEST_P(PackedKernelTest, EncoderMatchesPlainReferenceEncoder) {
   std::mt19937_64 rng(5);
   for (int round = 0; round < 3000; ++round) {
     std::vector<Sample> s;
