@@ -199,7 +199,8 @@ absl::StatusOr<std::string> DB::WriteHeadBlockTo(const std::string& parent_dir, 
         mint, maxt, [&](const Labels& labels, const std::vector<head::ChunkView>& views) {
           chunks.clear();
           for (const head::ChunkView& v : views) {
-            chunks.push_back(block::EncodedChunk{v.min_time, v.max_time, v.num_samples, v.bytes});
+            chunks.push_back(
+                block::EncodedChunk{v.min_time, v.max_time, v.num_samples, v.bytes, v.encoding});
             chunks_min = std::min(chunks_min, v.min_time);
             chunks_max = std::max(chunks_max, v.max_time);
           }

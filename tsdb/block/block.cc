@@ -6,39 +6,12 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "tsdb/chunk/packed_chunk.h"
-#include "tsdb/chunk/xor_chunk.h"
+#include "tsdb/chunk/any_chunk_iterator.h"
 #include "tsdb/model/sample.h"
 #include "tsdb/util/status_macros.h"
 
 namespace cairn::block {
 namespace {
-
-// Decodes either chunk encoding without a virtual call per sample into another object.
-class AnyChunkIterator {
- public:
-  void Reset(ChunkEncoding enc, std::string_view data) {
-    packed_mode_ = enc == ChunkEncoding::kPacked;
-    if (packed_mode_) {
-      packed_.Reset(data);
-    } else {
-      xor_.Reset(data);
-    }
-  }
-  bool Next() { return packed_mode_ ? packed_.Next() : xor_.Next(); }
-  size_t NextBatch(Sample* out, size_t max) {
-    return packed_mode_ ? packed_.NextBatch(out, max) : xor_.NextBatch(out, max);
-  }
-  bool Seek(int64_t t) { return packed_mode_ ? packed_.Seek(t) : xor_.Seek(t); }
-  int64_t t() const { return packed_mode_ ? packed_.t() : xor_.t(); }
-  double v() const { return packed_mode_ ? packed_.v() : xor_.v(); }
-  absl::Status status() const { return packed_mode_ ? packed_.status() : xor_.status(); }
-
- private:
-  XorChunkIterator xor_;
-  PackedChunkIterator packed_;
-  bool packed_mode_ = false;
-};
 
 // Iterates the samples of a series' chunks that fall in [mint, maxt]. Chunks are
 // looked up (and CRC-checked) only when the iteration reaches them.

@@ -1,6 +1,7 @@
 #include "tsdb/block/block_writer.h"
 
 #include "absl/strings/str_format.h"
+#include "tsdb/chunk/any_chunk_iterator.h"
 #include "tsdb/chunk/packed_chunk.h"
 #include "tsdb/chunk/xor_chunk.h"
 #include "tsdb/util/status_macros.h"
@@ -37,15 +38,28 @@ absl::Status BlockWriter::AddChunks(const Labels& labels, absl::Span<const Encod
 }
 
 absl::StatusOr<uint64_t> BlockWriter::WriteChunk(const EncodedChunk& c, bool may_repack) {
-  if (may_repack && options_.packed_chunks && c.encoding == ChunkEncoding::kXor) {
-    scratch_samples_.clear();
-    XorChunkIterator it(c.bytes);
-    while (it.Next()) scratch_samples_.push_back(Sample{it.t(), it.v()});
-    CAIRN_RETURN_IF_ERROR(it.status());
-    std::optional<std::string> packed = EncodePackedChunk(scratch_samples_);
-    if (packed.has_value() && packed->size() < c.bytes.size()) {
-      return chunks_->Write(ChunkEncoding::kPacked, *packed);
-    }
+  const bool to_packed = may_repack && options_.packed_chunks && c.encoding == ChunkEncoding::kXor;
+  // Prometheus-compatible blocks hold XOR chunks only: packed ones (the head packs its
+  // closed chunks) are re-encoded.
+  const bool to_xor = !options_.packed_chunks && c.encoding == ChunkEncoding::kPacked;
+  if (!to_packed && !to_xor) return chunks_->Write(c.encoding, c.bytes);
+  scratch_samples_.resize(c.num_samples);
+  AnyChunkIterator it;
+  it.Reset(c.encoding, c.bytes);
+  const size_t n = it.NextBatch(scratch_samples_.data(), scratch_samples_.size());
+  CAIRN_RETURN_IF_ERROR(it.status());
+  if (n != c.num_samples) {
+    return absl::DataLossError(absl::StrFormat("chunk [%d, %d] holds %d samples, not %d",
+                                               c.min_time, c.max_time, n, c.num_samples));
+  }
+  if (to_xor) {
+    XorChunkEncoder enc;
+    for (const Sample& s : scratch_samples_) enc.Append(s.t, s.v);
+    return chunks_->Write(ChunkEncoding::kXor, enc.bytes());
+  }
+  std::optional<std::string> packed = EncodePackedChunk(scratch_samples_);
+  if (packed.has_value() && packed->size() < c.bytes.size()) {
+    return chunks_->Write(ChunkEncoding::kPacked, *packed);
   }
   return chunks_->Write(c.encoding, c.bytes);
 }

@@ -306,13 +306,13 @@ absl::Status Head::ForEachSeriesChunks(
     absl::MutexLock l(&s->mu());
     for (const ClosedChunk& c : s->closed_chunks()) {
       if (c.min_time >= mint && c.max_time < maxt) {
-        views.push_back(ChunkView{c.min_time, c.max_time, c.num_samples, c.bytes()});
+        views.push_back(ChunkView{c.min_time, c.max_time, c.num_samples, c.bytes(), c.encoding});
       }
     }
     const XorChunkEncoder& open = s->open_chunk();
     if (open.num_samples() > 0 && open.min_time() >= mint && open.max_time() < maxt) {
-      views.push_back(
-          ChunkView{open.min_time(), open.max_time(), open.num_samples(), open.bytes()});
+      views.push_back(ChunkView{open.min_time(), open.max_time(), open.num_samples(), open.bytes(),
+                                ChunkEncoding::kXor});
     }
     if (views.empty()) continue;
     absl::Status st = fn(s->labels(), views);

@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "absl/container/flat_hash_set.h"
-#include "tsdb/chunk/xor_chunk.h"
+#include "tsdb/chunk/any_chunk_iterator.h"
 #include "tsdb/storage/labels_order.h"
 #include "tsdb/util/absl_compat.h"
 
@@ -35,7 +35,11 @@ class SelectData {
   }
 
   ChunkArena::Pin pin;
-  std::vector<std::string_view> chunks;  // each series' chunks, in time order, back to back
+  struct Chunk {
+    std::string_view bytes;
+    ChunkEncoding encoding;
+  };
+  std::vector<Chunk> chunks;  // each series' chunks, in time order, back to back
 
  private:
   static constexpr size_t kBlockSize = 64 << 10;
@@ -142,7 +146,8 @@ class ChunksIterator final : public SampleIterator {
   }
   bool OpenNext() {
     if (next_chunk_ >= end_chunk_) return Finish();
-    it_.Reset(data_->chunks[next_chunk_++]);
+    const SelectData::Chunk& c = data_->chunks[next_chunk_++];
+    it_.Reset(c.encoding, c.bytes);
     valid_ = true;
     return true;
   }
@@ -155,7 +160,7 @@ class ChunksIterator final : public SampleIterator {
   std::shared_ptr<const SelectData> data_;
   size_t next_chunk_ = 0, end_chunk_ = 0;
   int64_t mint_ = 0, maxt_ = 0;
-  XorChunkIterator it_;
+  AnyChunkIterator it_;
   bool started_ = false, valid_ = false, done_ = false;
   absl::Status status_;
 };
@@ -279,9 +284,10 @@ std::unique_ptr<storage::SeriesSet> HeadQuerier::Select(
       const size_t first = data->chunks.size();
       {
         absl::MutexLock l(&s->mu());
-        s->ForEachChunk(mint, maxt, [&](std::string_view bytes, bool in_arena) {
-          data->chunks.push_back(in_arena ? bytes : data->Copy(bytes));
-        });
+        s->ForEachChunk(mint, maxt,
+                        [&](std::string_view bytes, ChunkEncoding encoding, bool in_arena) {
+                          data->chunks.push_back({in_arena ? bytes : data->Copy(bytes), encoding});
+                        });
       }
       const size_t n = data->chunks.size() - first;
       if (n == 0) continue;

@@ -2,9 +2,14 @@
 
 #include <bit>
 #include <cstring>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/fixed_array.h"
+#include "tsdb/chunk/any_chunk_iterator.h"
+#include "tsdb/chunk/packed_chunk.h"
 #include "tsdb/head/chunk_arena.h"
 
 namespace cairn::head {
@@ -17,10 +22,24 @@ int64_t WindowEnd(int64_t t, int64_t range) {
   return (q + 1) * range;
 }
 
-// Copies a full encoder's bytes into a closed chunk, in the arena when there is one.
+// The closed form of a full encoder's chunk: packed when that is smaller, else its
+// XOR bytes. Copied into the arena when there is one, else onto the heap.
 ClosedChunk MakeClosedChunk(const XorChunkEncoder& enc, ChunkArena* arena) {
   std::string_view b = enc.bytes();
   ClosedChunk c;
+  std::optional<std::string> packed;
+  {
+    // The head's chunks are at most kSamplesPerChunk samples; re-encoded ones fewer.
+    absl::FixedArray<Sample, kSamplesPerChunk> samples(enc.num_samples());
+    XorChunkIterator it(b);
+    if (it.NextBatch(samples.data(), samples.size()) == samples.size()) {
+      packed = EncodePackedChunk(samples);
+    }
+  }
+  if (packed.has_value() && packed->size() < b.size()) {
+    b = *packed;
+    c.encoding = ChunkEncoding::kPacked;
+  }
   c.data = arena != nullptr ? arena->Add(b, enc.max_time()) : nullptr;
   if (c.data == nullptr) {
     c.heap.reset(new char[b.size()]);
@@ -37,9 +56,11 @@ ClosedChunk MakeClosedChunk(const XorChunkEncoder& enc, ChunkArena* arena) {
 // Re-encodes the samples of `bytes` outside [mint, maxt] into `out` (reset first).
 // Chunks in the head were encoded by this process, so decoding cannot fail short of
 // memory corruption; a decode error keeps the samples read before it.
-void ReencodeWithout(std::string_view bytes, int64_t mint, int64_t maxt, XorChunkEncoder* out) {
+void ReencodeWithout(std::string_view bytes, ChunkEncoding encoding, int64_t mint, int64_t maxt,
+                     XorChunkEncoder* out) {
   std::vector<std::pair<int64_t, double>> keep;
-  XorChunkIterator it(bytes);
+  AnyChunkIterator it;
+  it.Reset(encoding, bytes);
   while (it.Next()) {
     if (it.t() < mint || it.t() > maxt) keep.emplace_back(it.t(), it.v());
   }
@@ -88,7 +109,7 @@ int MemSeries::DeleteRange(int64_t mint_ms, int64_t maxt_ms, ChunkArena* arena) 
       kept.push_back(std::move(c));
       continue;
     }
-    ReencodeWithout(c.bytes(), mint_ms, maxt_ms, &enc);
+    ReencodeWithout(c.bytes(), c.encoding, mint_ms, maxt_ms, &enc);
     if (enc.num_samples() == 0) {
       --delta;
     } else {
@@ -99,7 +120,7 @@ int MemSeries::DeleteRange(int64_t mint_ms, int64_t maxt_ms, ChunkArena* arena) 
   if (open_.num_samples() > 0 && open_.max_time() >= mint_ms && open_.min_time() <= maxt_ms) {
     // The encoder's buffer is read while a fresh one is filled, then swapped in; the
     // window end (open_end_) stays, so chunk cuts keep their alignment.
-    ReencodeWithout(open_.bytes(), mint_ms, maxt_ms, &enc);
+    ReencodeWithout(open_.bytes(), ChunkEncoding::kXor, mint_ms, maxt_ms, &enc);
     if (enc.num_samples() == 0) --delta;
     open_ = std::move(enc);
   }

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "tsdb/block/block_writer.h"
 #include "tsdb/block/ulid.h"
+#include "tsdb/chunk/packed_chunk.h"
 #include "tsdb/util/coding.h"
 
 namespace cairn::block {
@@ -243,6 +244,56 @@ TEST_F(BlockTest, MissingOrDamagedFilesFailOpen) {
   auto b = Block::Open(fs_, dir2);
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.status().code(), absl::StatusCode::kDataLoss);
+}
+
+// Every chunk's encoding in a block, through its index.
+std::vector<ChunkEncoding> ChunkEncodings(const Block& b) {
+  std::vector<ChunkEncoding> out;
+  auto postings = b.index().AllPostings();
+  while (postings->Next()) {
+    Labels labels;
+    std::vector<index::ChunkMeta> metas;
+    EXPECT_TRUE(b.index().Series(postings->At(), &labels, &metas).ok());
+    for (const index::ChunkMeta& m : metas) {
+      ChunkEncoding enc;
+      EXPECT_TRUE(b.chunks().Chunk(m.ref, &enc).ok());
+      out.push_back(enc);
+    }
+  }
+  return out;
+}
+
+// The head hands packed chunks to the writer; Prometheus-compatible blocks get them
+// re-encoded as XOR (Prometheus' tools know no other encoding), and default blocks
+// keep them packed. Both hold the same samples.
+TEST_F(BlockTest, PackedInputChunksFollowTheBlockEncodingOption) {
+  std::vector<Sample> samples;
+  for (int k = 0; k < 120; ++k) samples.push_back({k * 15000LL + k % 3, 1000.0 + 7 * k});
+  const std::string packed = *EncodePackedChunk(samples);
+  const Labels labels{{"__name__", "m"}};
+  for (bool compatible : {true, false}) {
+    const std::string ulid = NewUlid(compatible ? 2000 : 3000);
+    const std::string tmp = root_ + "/" + ulid + ".tmp-for-creation";
+    auto w = BlockWriter::Create(fs_, tmp, BlockWriterOptions{.packed_chunks = !compatible});
+    ASSERT_TRUE(w.ok()) << w.status();
+    EncodedChunk c{samples.front().t, samples.back().t, 120, packed, ChunkEncoding::kPacked};
+    ASSERT_TRUE((*w)->AddSeries(labels, {c}).ok());
+    BlockMeta meta;
+    meta.ulid = ulid;
+    meta.min_time = 0;
+    meta.max_time = 120 * 15000;
+    meta.sources = {ulid};
+    ASSERT_TRUE((*w)->Finish(meta).ok());
+    ASSERT_TRUE(CommitBlockDir(fs_, tmp, root_ + "/" + ulid).ok());
+    auto b = Block::Open(fs_, root_ + "/" + ulid);
+    ASSERT_TRUE(b.ok()) << b.status();
+    EXPECT_EQ(ChunkEncodings(**b), std::vector<ChunkEncoding>{compatible ? ChunkEncoding::kXor
+                                                                         : ChunkEncoding::kPacked});
+    auto set = (*b)->AllSeries();
+    ASSERT_TRUE(set->Next());
+    auto it = set->At().Iterator(nullptr);
+    EXPECT_EQ(Drain(it.get()), samples) << "compatible " << compatible;
+  }
 }
 
 // Prometheus' own tool reads a Cairn block: the on-disk format is Prometheus'.

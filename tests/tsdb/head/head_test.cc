@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tsdb/chunk/any_chunk_iterator.h"
 #include "tsdb/chunk/xor_chunk.h"
 #include "tsdb/head/mem_series.h"
 #include "tsdb/head/stripe_series.h"
@@ -204,8 +205,10 @@ TEST(MemSeriesTest, CutsAt120SamplesAndAtRangeBoundary) {
   EXPECT_EQ(s.closed_chunks()[0].max_time, 119);
   EXPECT_EQ(s.closed_chunks()[1].num_samples, 120);
   EXPECT_EQ(s.open_chunk().num_samples(), 10);
-  // Closed chunk bytes decode to what went in.
-  XorChunkIterator it(s.closed_chunks()[1].bytes());
+  // Closed chunk bytes decode to what went in. Integers: packed, which is smaller.
+  EXPECT_EQ(s.closed_chunks()[1].encoding, ChunkEncoding::kPacked);
+  AnyChunkIterator it;
+  it.Reset(s.closed_chunks()[1].encoding, s.closed_chunks()[1].bytes());
   for (int i = 120; i < 240; ++i) {
     ASSERT_TRUE(it.Next());
     EXPECT_EQ(it.t(), i);
@@ -229,6 +232,22 @@ TEST(MemSeriesTest, CutsAt120SamplesAndAtRangeBoundary) {
   EXPECT_FALSE(n.Append(-5, 1, 10));
   EXPECT_FALSE(n.Append(-1, 1, 10));
   EXPECT_TRUE(n.Append(0, 1, 10));
+}
+
+// A closed chunk is packed only when every value packs and the result is smaller:
+// values with many digits (and NaN) keep the XOR bytes, bit for bit.
+TEST(MemSeriesTest, ClosedChunksKeepXorWhenPackingDoesNotPay) {
+  MemSeries s(1, Labels{{"__name__", "x"}});
+  absl::MutexLock l(&s.mu());
+  XorChunkEncoder want;
+  for (int i = 0; i < 121; ++i) {
+    const double v = i == 60 ? std::nan("") : std::sqrt(static_cast<double>(i) + 0.5);
+    s.Append(i * 15000, v, kTwoHours);
+    if (i < 120) want.Append(i * 15000, v);
+  }
+  ASSERT_EQ(s.closed_chunks().size(), 1u);
+  EXPECT_EQ(s.closed_chunks()[0].encoding, ChunkEncoding::kXor);
+  EXPECT_EQ(s.closed_chunks()[0].bytes(), want.bytes());
 }
 
 // Per-series memory after 2 h at a 15 s scrape (480 samples), for the brief's
