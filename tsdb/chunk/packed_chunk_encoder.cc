@@ -202,10 +202,10 @@ class FastBitWriter {
 // Writes one code at width w (0 < w < 64), escaped when it does not fit.
 inline void PutCode(FastBitWriter* w, uint64_t code, int width, uint64_t escape) {
   if (code >= escape) {
-    w->Put(escape, width);
+    w->PutWide(escape, width);
     w->PutWide(code, 64);
   } else {
-    w->Put(code, width);
+    w->PutWide(code, width);  // widths above 56 take two Puts
   }
 }
 

@@ -310,13 +310,17 @@ TEST_P(PackedKernelTest, EncoderMatchesPlainReferenceEncoder) {
   for (int round = 0; round < 3000; ++round) {
     std::vector<Sample> s;
     const int n = 1 + static_cast<int>(rng() % (round % 10 == 0 ? 700 : 130));
-    const int kind = static_cast<int>(rng() % 7);
+    const int kind = static_cast<int>(rng() % 8);
     // Unsigned: random steps wrap around the int64 range, as the format allows.
     uint64_t t = static_cast<uint64_t>(static_cast<int64_t>(rng()) >> static_cast<int>(rng() % 64));
     int64_t iv = static_cast<int64_t>(rng() % 1000);
     const int scale_at = static_cast<int>(rng() % static_cast<uint64_t>(n));
     for (int i = 0; i < n; ++i) {
-      t += (kind == 6) ? rng() : 15000 + rng() % 16;
+      // Kind 6: arbitrary steps (width 64); kind 7: delta-of-deltas of 57-62 bits
+      // with rare larger ones (escapes at widths past one 56-bit write).
+      t += kind == 6   ? rng()
+           : kind == 7 ? (uint64_t{1} << (56 + rng() % 6)) + (rng() % 64 == 0 ? rng() : 0)
+                       : 15000 + rng() % 16;
       if (rng() % 50 == 0) t += rng() % 100000;
       double v;
       switch (kind) {
