@@ -22,23 +22,6 @@ void PutLengthPrefixed(std::string* dst, std::string_view s) {
   dst->append(s.data(), s.size());
 }
 
-bool GetVarint64(std::string_view* in, uint64_t* v) {
-  uint64_t result = 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(in->data());
-  const size_t n = in->size();
-  for (size_t i = 0; i < n && i < kMaxVarint64Bytes; ++i) {
-    const uint64_t byte = p[i];
-    if (i == kMaxVarint64Bytes - 1 && byte > 1) return false;  // overflows 64 bits
-    result |= (byte & 0x7f) << (7 * i);
-    if (byte < 0x80) {
-      *v = result;
-      in->remove_prefix(i + 1);
-      return true;
-    }
-  }
-  return false;
-}
-
 bool GetVarint32(std::string_view* in, uint32_t* v) {
   uint64_t u;
   if (!GetVarint64(in, &u) || u > UINT32_MAX) return false;
@@ -65,13 +48,6 @@ bool GetBigEndian64(std::string_view* in, uint64_t* v) {
   if (in->size() < 8) return false;
   *v = DecodeBigEndian64(in->data());
   in->remove_prefix(8);
-  return true;
-}
-
-bool GetByte(std::string_view* in, uint8_t* v) {
-  if (in->empty()) return false;
-  *v = static_cast<uint8_t>((*in)[0]);
-  in->remove_prefix(1);
   return true;
 }
 

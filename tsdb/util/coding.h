@@ -63,7 +63,23 @@ void PutLengthPrefixed(std::string* dst, std::string_view s);
 
 // Decoders: consume from the front of `*in`; false (and `*in` unspecified) when the
 // input is truncated or the varint is longer than 10 bytes.
-bool GetVarint64(std::string_view* in, uint64_t* v);
+// Inline: chunk decoders parse a few varints per chunk, which adds up over a query.
+inline bool GetVarint64(std::string_view* in, uint64_t* v) {
+  uint64_t result = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(in->data());
+  const size_t n = in->size();
+  for (size_t i = 0; i < n && i < kMaxVarint64Bytes; ++i) {
+    const uint64_t byte = p[i];
+    if (i == kMaxVarint64Bytes - 1 && byte > 1) return false;  // overflows 64 bits
+    result |= (byte & 0x7f) << (7 * i);
+    if (byte < 0x80) {
+      *v = result;
+      in->remove_prefix(i + 1);
+      return true;
+    }
+  }
+  return false;
+}
 bool GetVarint32(std::string_view* in, uint32_t* v);
 inline bool GetSignedVarint64(std::string_view* in, int64_t* v) {
   uint64_t u;
@@ -74,7 +90,12 @@ inline bool GetSignedVarint64(std::string_view* in, int64_t* v) {
 bool GetLengthPrefixed(std::string_view* in, std::string_view* s);
 bool GetBigEndian32(std::string_view* in, uint32_t* v);
 bool GetBigEndian64(std::string_view* in, uint64_t* v);
-bool GetByte(std::string_view* in, uint8_t* v);
+inline bool GetByte(std::string_view* in, uint8_t* v) {
+  if (in->empty()) return false;
+  *v = static_cast<uint8_t>((*in)[0]);
+  in->remove_prefix(1);
+  return true;
+}
 
 }  // namespace cairn
 
