@@ -4,6 +4,8 @@
 #include <bit>
 #include <cstring>
 
+#include "absl/base/attributes.h"
+
 namespace cairn {
 namespace {
 
@@ -49,8 +51,6 @@ bool GetVarintBits(BitReader* r, uint64_t* v) {
 
 void XorChunkEncoder::Reset() {
   w_.Reset(kHeaderBytes);  // the sample count, patched on every append
-  w_.Seal();
-  num_samples_ = 0;
   min_time_ = t_ = 0;
   t_delta_ = 0;
   v_bits_ = 0;
@@ -58,17 +58,57 @@ void XorChunkEncoder::Reset() {
   trailing_ = 0;
 }
 
-inline void XorChunkEncoder::Appended(int64_t t, uint64_t bits) {
+inline void XorChunkEncoder::Appended(int64_t t, uint64_t bits, uint16_t n) {
   t_ = t;
   v_bits_ = bits;
-  ++num_samples_;
-  w_.SetByte(0, static_cast<uint8_t>(num_samples_ >> 8));
-  w_.SetByte(1, static_cast<uint8_t>(num_samples_));
+  w_.SetBigEndian16(0, n + 1);
+}
+
+// Inlined into Append so that the Run stays in registers (called, it lives on the
+// stack, and reloading its fields stalls on store forwarding).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void XorChunkEncoder::WriteValue(BitWriter::Run* r,
+                                                                     uint64_t bits, uint64_t prefix,
+                                                                     int prefix_bits) {
+  const uint64_t x = bits ^ v_bits_;
+  if (x == 0) {
+    // '0': the value repeats. A branch: whether values repeat is a property of the
+    // series (constants, idle counters), so it is predicted well. (At most 25 bits:
+    // the write stores the partial byte.)
+    r->WriteLeft((prefix << 1) << (63 - prefix_bits), prefix_bits + 1);
+    return;
+  }
+  // Reuse the previous window ('10' + its bits) when the value fits it, else open a
+  // new one ('11' + 5 bits leading + 6 bits length, 64 wrapping to 0, + the bits).
+  // Which one is data-dependent and unpredictable on counters and gauges, so both are
+  // computed and the choice is made without a branch.
+  // (leading_ is 0xff until the first window, which makes `reuse` false.)
+  using internal::Select;
+  using internal::SelectInt;
+  const int clz = std::countl_zero(x);
+  const int ctz = std::countr_zero(x);
+  const int new_lead = clz < 32 ? clz : 31;  // the window start is stored in 5 bits
+  const bool reuse = (clz >= leading_) & (ctz >= trailing_);
+  const int lead = SelectInt(reuse, leading_, new_lead);
+  const int trail = SelectInt(reuse, trailing_, ctz);
+  const int sig = 64 - lead - trail;
+  const uint64_t header = Select(reuse, 0b10,
+                                 (uint64_t{0b11} << 11) | (static_cast<uint64_t>(lead) << 6) |
+                                     (static_cast<uint64_t>(sig) & 0x3f));
+  const int header_bits = SelectInt(reuse, 2, 13);
+  leading_ = static_cast<uint8_t>(lead);
+  trailing_ = static_cast<uint8_t>(trail);
+  // The timestamp field and value header (at most 24 + 13 bits), then the value's
+  // bits, left-aligned: x has no set bit above its window (lead <= clz), so x << lead
+  // is them followed by zeros.
+  const int head_bits = prefix_bits + header_bits;  // 2..37
+  r->WriteLeftPair(((prefix << header_bits) | header) << (64 - head_bits), head_bits, x << lead,
+                   sig);
 }
 
 void XorChunkEncoder::Append(int64_t t, double v) {
-  if (num_samples_ < 2) [[unlikely]] {
-    AppendHead(t, v);
+  const uint16_t n = num_samples();
+  if (n < 2) [[unlikely]] {
+    AppendHead(t, v, n);
     return;
   }
   // At most 4 + 64 timestamp bits and 2 + 5 + 6 + 64 value bits.
@@ -76,77 +116,47 @@ void XorChunkEncoder::Append(int64_t t, double v) {
   const uint64_t bits = std::bit_cast<uint64_t>(v);
   BitWriter::Run r(&w_);  // must not escape, so that it lives in registers
   const uint64_t delta = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
-  const int64_t dod = static_cast<int64_t>(delta - t_delta_);
-  // Prefix and payload go out in one write: '0', '10'+14, '110'+17, '1110'+20 bits.
-  const uint64_t udod = static_cast<uint64_t>(dod);
-  if (dod == 0) {
-    r.WriteBits(0, 1);
-  } else if (FitsBucket(dod, 14)) {
-    r.WriteBits((uint64_t{0b10} << 14) | (udod & 0x3fff), 16);
-  } else if (FitsBucket(dod, 17)) {
-    r.WriteBits((uint64_t{0b110} << 17) | (udod & 0x1ffff), 20);
-  } else if (FitsBucket(dod, 20)) {
-    r.WriteBits((uint64_t{0b1110} << 20) | (udod & 0xfffff), 24);
-  } else {
-    r.WriteBits(0b1111, 4);
-    r.WriteBits(udod, 64);
-  }
+  const uint64_t udod = delta - t_delta_;
   t_delta_ = delta;
-  WriteValue(&r, bits);
-  r.Finish();
-  Appended(t, bits);
+  // The bucket: '0', '10'+14, '110'+17, '1110'+20 or '1111'+64 bits. With
+  // millisecond jitter dod = 0 and the 14-bit bucket alternate at random, so these
+  // two are chosen without a branch; larger ones (a missed scrape, a restart) take a
+  // branch that is rarely taken. In bucket n, -(2^(n-1) - 1) <= dod <= 2^(n-1), i.e.
+  // dod + 2^(n-1) - 1 is in [0, 2^n).
+  if (udod + 0x1fff <= 0x3fff) [[likely]] {
+    const bool zero = udod == 0;
+    const uint64_t field = internal::Select(zero, 0, (uint64_t{0b10} << 14) | (udod & 0x3fff));
+    WriteValue(&r, bits, field, internal::SelectInt(zero, 1, 16));
+  } else if (udod + 0xffff <= 0x1ffff) {
+    WriteValue(&r, bits, (uint64_t{0b110} << 17) | (udod & 0x1ffff), 20);
+  } else if (udod + 0x7ffff <= 0xfffff) {
+    WriteValue(&r, bits, (uint64_t{0b1110} << 20) | (udod & 0xfffff), 24);
+  } else {
+    r.WriteLeft(uint64_t{0b1111} << 60, 4);
+    r.WriteLeft(udod, 64);
+    WriteValue(&r, bits, 0, 0);
+  }
+  r.FinishSealed();  // WriteValue's last write stores the partial byte
+  Appended(t, bits, n);
 }
 
 // The first two samples: a zig-zag varint timestamp and the raw value, then a varint
 // timestamp delta and an XORed value. Out of line, so Append's fast path stays small.
-void XorChunkEncoder::AppendHead(int64_t t, double v) {
+void XorChunkEncoder::AppendHead(int64_t t, double v, uint16_t n) {
   w_.Reserve(2 * 80 + 64);
   const uint64_t bits = std::bit_cast<uint64_t>(v);
   BitWriter::Run r(&w_);
-  if (num_samples_ == 0) {
+  if (n == 0) {
     PutVarintBits(&r, (static_cast<uint64_t>(t) << 1) ^ static_cast<uint64_t>(t >> 63));
     r.WriteBits(bits, 64);
     min_time_ = t;
   } else {
     t_delta_ = static_cast<uint64_t>(t) - static_cast<uint64_t>(t_);
     PutVarintBits(&r, t_delta_);
-    WriteValue(&r, bits);
+    WriteValue(&r, bits, 0, 0);
   }
   r.Finish();
-  Appended(t, bits);
-}
-
-inline void XorChunkEncoder::WriteValue(BitWriter::Run* r, uint64_t bits) {
-  const uint64_t x = bits ^ v_bits_;
-  if (x == 0) {
-    r->WriteBits(0, 1);
-    return;
-  }
-  int leading = std::countl_zero(x);
-  const int trailing = std::countr_zero(x);
-  if (leading >= 32) leading = 31;  // the window start is stored in 5 bits
-  // Reuse the previous window ('10' + its bits) when the value fits it, else open a
-  // new one ('11' + 5 bits leading + 6 bits length, 64 wrapping to 0, + the bits).
-  // Which one is data-dependent and unpredictable on counters, so both are computed
-  // and the choice is made with conditional moves rather than a branch.
-  // (leading_ is 0xff until the first window, which makes `reuse` false.)
-  const bool reuse = leading >= leading_ && trailing >= trailing_;
-  const int lead = reuse ? leading_ : leading;
-  const int trail = reuse ? trailing_ : trailing;
-  const int sigbits = 64 - lead - trail;
-  const uint64_t new_header = (uint64_t{0b11} << 11) | (static_cast<uint64_t>(lead) << 6) |
-                              (static_cast<uint64_t>(sigbits) & 0x3f);
-  const uint64_t header = reuse ? uint64_t{0b10} : new_header;
-  const int header_bits = reuse ? 2 : 13;
-  leading_ = static_cast<uint8_t>(lead);
-  trailing_ = static_cast<uint8_t>(trail);
-  const uint64_t payload = x >> trail;
-  if (header_bits + sigbits <= 64) {
-    r->WriteBits((header << sigbits) | payload, header_bits + sigbits);
-  } else {
-    r->WriteBits(header, header_bits);
-    r->WriteBits(payload, sigbits);
-  }
+  Appended(t, bits, n);
 }
 
 void XorChunkIterator::Reset(std::string_view bytes) {

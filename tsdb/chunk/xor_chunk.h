@@ -34,7 +34,7 @@ class XorChunkEncoder {
   // num_samples() < 65535.
   void Append(int64_t t, double v);
 
-  uint16_t num_samples() const { return num_samples_; }
+  uint16_t num_samples() const { return w_.GetBigEndian16(0); }
   int64_t min_time() const { return min_time_; }  // undefined when empty
   int64_t max_time() const { return t_; }         // undefined when empty
   // A complete, decodable encoding of everything appended so far.
@@ -42,13 +42,15 @@ class XorChunkEncoder {
   size_t size_bytes() const { return w_.bytes().size(); }
 
  private:
-  void AppendHead(int64_t t, double v);
-  // Records (t, bits) as the newest sample and patches the header's count.
-  void Appended(int64_t t, uint64_t bits);
-  void WriteValue(BitWriter::Run* r, uint64_t bits);
+  // REQUIRES: n = num_samples() < 2.
+  void AppendHead(int64_t t, double v, uint16_t n);
+  // Records (t, bits) as the newest sample and patches the header's count to n + 1.
+  void Appended(int64_t t, uint64_t bits, uint16_t n);
+  // Writes `prefix_bits` bits of `prefix` (the timestamp field; 0 bits for none), then
+  // the value. REQUIRES: prefix_bits <= 24.
+  void WriteValue(BitWriter::Run* r, uint64_t bits, uint64_t prefix, int prefix_bits);
 
-  BitWriter w_{2};
-  uint16_t num_samples_ = 0;
+  BitWriter w_{2};  // the 2-byte header is the sample count (the only copy)
   int64_t min_time_ = 0;
   int64_t t_ = 0;
   uint64_t t_delta_ = 0;
