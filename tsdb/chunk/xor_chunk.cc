@@ -263,56 +263,65 @@ bool XorChunkIterator::DecodeRun(const uint8_t* data, size_t end_bits, size_t st
                                  Sample* out, size_t* n) {
   size_t pos = st->pos, read = st->read, k = *n;
   uint64_t t = st->t, t_delta = st->t_delta, v_bits = st->v_bits;
-  int leading = st->leading, trailing = st->trailing;
+  // The window as trailing zeros and length (64 before the first window, so that the
+  // shifts below stay in range; a '10' then is refused before they are used).
+  int trailing = st->window ? st->trailing : 0;
+  int sig = st->window ? 64 - st->leading - st->trailing : 64;
   bool window = st->window, ok = true;
+  // Branches on the prefixes, rather than conditional moves: the position is the
+  // loop-carried dependency, and a predicted branch lets the CPU run ahead of it,
+  // while a conditional move makes every position wait for the load of the previous
+  // sample's bits (measured 2-3x slower on BM_DecodeBatch).
   while (read < stop && (kCheckEnd || pos < end_bits)) {
+    // The timestamp and the value header are parsed from one 57-bit window: at most
+    // 24 + 13 bits, except after the 64-bit dod, which reloads.
     uint64_t w = BitReader::PeekAt(data, pos);
     uint64_t dod;
     if ((w >> 63) == 0) {
       dod = 0;
       pos += 1;
+      w <<= 1;
     } else if ((w >> 62) == 0b10) {
       dod = static_cast<uint64_t>(BucketToInt((w << 2) >> 50, 14));
       pos += 16;
+      w <<= 16;
     } else if ((w >> 61) == 0b110) {
       dod = static_cast<uint64_t>(BucketToInt((w << 3) >> 47, 17));
       pos += 20;
+      w <<= 20;
     } else if ((w >> 60) == 0b1110) {
       dod = static_cast<uint64_t>(BucketToInt((w << 4) >> 44, 20));
       pos += 24;
+      w <<= 24;
     } else {
       pos += 4;
       dod = (BitReader::PeekAt(data, pos) >> 32) << 32;
       dod |= BitReader::PeekAt(data, pos + 32) >> 32;
       pos += 64;
+      w = BitReader::PeekAt(data, pos);
     }
-    w = BitReader::PeekAt(data, pos);
     uint64_t x = 0;
     if ((w >> 63) == 0) {
       pos += 1;
     } else {
-      int header;
       if ((w >> 62) == 0b11) {
-        leading = static_cast<int>((w >> 57) & 0x1f);
-        int sig = static_cast<int>((w >> 51) & 0x3f);
-        if (sig == 0) sig = 64;
+        const int leading = static_cast<int>((w >> 57) & 0x1f);
+        sig = static_cast<int>(((w >> 51) - 1) & 0x3f) + 1;  // 0 means 64
         if (leading + sig > 64) {
           ok = false;
           break;
         }
         trailing = 64 - leading - sig;
         window = true;
-        header = 13;
+        pos += 13;
       } else {
         if (!window) {  // '10' reuses a window, but none was set yet
           ok = false;
           break;
         }
-        header = 2;
+        pos += 2;
       }
-      const int sig = 64 - leading - trailing;
-      pos += static_cast<size_t>(header);
-      if (sig <= 57) {
+      if (sig <= 57) [[likely]] {
         x = BitReader::PeekAt(data, pos) >> (64 - sig);
       } else {
         x = (BitReader::PeekAt(data, pos) >> 32) << (sig - 32);
@@ -335,8 +344,10 @@ bool XorChunkIterator::DecodeRun(const uint8_t* data, size_t end_bits, size_t st
   st->t = t;
   st->t_delta = t_delta;
   st->v_bits = v_bits;
-  st->leading = leading;
-  st->trailing = trailing;
+  if (window) {
+    st->leading = 64 - sig - trailing;
+    st->trailing = trailing;
+  }
   st->window = window;
   *n = k;
   return ok;
