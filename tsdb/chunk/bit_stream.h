@@ -55,6 +55,9 @@ class BitWriter {
     if (need > cap_) Grow(need);
   }
 
+  // Whether `bits` more bits fit without Reserve() growing the buffer.
+  bool HasRoom(size_t bits) const { return (bit_pos_ >> 3) + bits / 8 + kSlackBytes <= cap_; }
+
   // A run of writes with the writer's state held in locals (registers), stored back
   // by Finish(). Inside a run the compiler need not reload the state after every
   // store to the buffer, which it must do for member fields since a uint8_t store may

@@ -64,48 +64,8 @@ inline void XorChunkEncoder::Appended(int64_t t, uint64_t bits, uint16_t n) {
   w_.SetBigEndian16(0, n + 1);
 }
 
-// Inlined into Append so that the Run stays in registers (called, it lives on the
-// stack, and reloading its fields stalls on store forwarding).
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline void XorChunkEncoder::WriteValue(BitWriter::Run* r,
-                                                                     uint64_t bits, uint64_t prefix,
-                                                                     int prefix_bits) {
-  const uint64_t x = bits ^ v_bits_;
-  if (x == 0) {
-    // '0': the value repeats. A branch: whether values repeat is a property of the
-    // series (constants, idle counters), so it is predicted well. (At most 25 bits:
-    // the write stores the partial byte.)
-    r->WriteLeft((prefix << 1) << (63 - prefix_bits), prefix_bits + 1);
-    return;
-  }
-  // Reuse the previous window ('10' + its bits) when the value fits it, else open a
-  // new one ('11' + 5 bits leading + 6 bits length, 64 wrapping to 0, + the bits).
-  // Which one is data-dependent and unpredictable on counters and gauges, so both are
-  // computed and the choice is made without a branch.
-  // (leading_ is 0xff until the first window, which makes `reuse` false.)
-  using internal::Select;
-  using internal::SelectInt;
-  const int clz = std::countl_zero(x);
-  const int ctz = std::countr_zero(x);
-  const int new_lead = clz < 32 ? clz : 31;  // the window start is stored in 5 bits
-  const bool reuse = (clz >= leading_) & (ctz >= trailing_);
-  const int lead = SelectInt(reuse, leading_, new_lead);
-  const int trail = SelectInt(reuse, trailing_, ctz);
-  const int sig = 64 - lead - trail;
-  const uint64_t header = Select(reuse, 0b10,
-                                 (uint64_t{0b11} << 11) | (static_cast<uint64_t>(lead) << 6) |
-                                     (static_cast<uint64_t>(sig) & 0x3f));
-  const int header_bits = SelectInt(reuse, 2, 13);
-  leading_ = static_cast<uint8_t>(lead);
-  trailing_ = static_cast<uint8_t>(trail);
-  // The timestamp field and value header (at most 24 + 13 bits), then the value's
-  // bits, left-aligned: x has no set bit above its window (lead <= clz), so x << lead
-  // is them followed by zeros.
-  const int head_bits = prefix_bits + header_bits;  // 2..37
-  r->WriteLeftPair(((prefix << header_bits) | header) << (64 - head_bits), head_bits, x << lead,
-                   sig);
-}
-
-void XorChunkEncoder::Append(int64_t t, double v) {
+// The general case: the first two samples, dods outside the 14-bit bucket, growth.
+void XorChunkEncoder::AppendSlow(int64_t t, double v) {
   const uint16_t n = num_samples();
   if (n < 2) [[unlikely]] {
     AppendHead(t, v, n);
