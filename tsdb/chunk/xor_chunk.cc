@@ -11,6 +11,11 @@ namespace {
 
 constexpr size_t kHeaderBytes = 2;
 
+// The bytes DecodeRun may read from a sample's first byte B on: the last load is the
+// second half of a value longer than 57 bits after a 64-bit dod, 7 + 4 + 64 + 13 + 32
+// = 120 bits from B's first bit, i.e. at byte B + 15, and reads 8 bytes: to B + 22.
+constexpr size_t kUncheckedMarginBytes = 23;
+
 // Whether `x` fits the signed bucket of `nbits` bits as Prometheus defines it:
 // -(2^(n-1) - 1) <= x <= 2^(n-1).
 inline bool FitsBucket(int64_t x, int nbits) {
@@ -215,9 +220,9 @@ bool XorChunkIterator::Next() {
 // Decodes samples from data (a stream whose bit positions start at 0) into out[] until
 // `stop` samples have been read in all, or, with kCheckEnd false, until the position
 // reaches end_bits; with kCheckEnd true a sample that ends past end_bits is the
-// truncation Next() reports. Reads are unchecked: the caller guarantees 40 readable
-// bytes past the position (a sample spans at most 4 + 64 + 13 + 64 = 145 bits, and a
-// load reads 8 bytes). Returns false on corruption (or truncation).
+// truncation Next() reports. Reads are unchecked: the caller guarantees
+// kUncheckedMarginBytes readable bytes from the position's byte on. Returns false on
+// corruption (or truncation).
 template <bool kCheckEnd>
 bool XorChunkIterator::DecodeRun(const uint8_t* data, size_t end_bits, size_t stop, BatchState* st,
                                  Sample* out, size_t* n) {
@@ -327,12 +332,15 @@ size_t XorChunkIterator::NextBatch(Sample* out, size_t max) {
   const uint8_t* data = r_.data();
   const size_t size = r_.size_bytes();
   bool ok = true;
-  // In place while 40 bytes follow the position; then the last bytes from a
-  // zero-padded copy, where a stream that ends early reads zeros and is caught by
-  // the end check, as Next() catches it.
-  if (size > 40) ok = DecodeRun<false>(data, (size - 40) * 8, stop, &st, out, &n);
+  // In place while kUncheckedMarginBytes follow the position's byte; then the last
+  // bytes (at most the margin) from a zero-padded copy, where a stream that ends early
+  // reads zeros and is caught by the end check, as Next() catches it. A sample there
+  // starts within the copied bytes, so it reads at most twice the margin.
+  if (size > kUncheckedMarginBytes) {
+    ok = DecodeRun<false>(data, (size - kUncheckedMarginBytes) * 8, stop, &st, out, &n);
+  }
   if (ok && st.read < stop) {
-    uint8_t tail[96] = {};
+    uint8_t tail[2 * kUncheckedMarginBytes] = {};
     const size_t from = st.pos >> 3;  // < size: a stream ends before its last bit
     const size_t pos_base = from * 8;
     std::memcpy(tail, data + from, size - from);

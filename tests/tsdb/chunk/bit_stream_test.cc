@@ -21,6 +21,9 @@ void ExpectStream(std::string_view got, const std::vector<bool>& want, size_t he
   }
 }
 
+// The top n bits of v (0 <= n <= 64), the rest zero.
+uint64_t KeepTop(uint64_t v, int n) { return n == 0 ? 0 : (v >> (64 - n)) << (64 - n); }
+
 void AppendBits(std::vector<bool>* bits, uint64_t v, int n) {
   for (int b = n - 1; b >= 0; --b) bits->push_back((v >> b) & 1);
 }
@@ -51,7 +54,7 @@ TEST(BitWriterTest, RandomWritesMatchBitByBit) {
           }
           case 1: {  // WriteLeft: top n bits, 0..64
             const int n = static_cast<int>(rng() % 65);
-            const uint64_t left = n == 0 ? 0 : v & ~(~uint64_t{0} >> n);
+            const uint64_t left = KeepTop(v, n);
             r.WriteLeft(left, n);
             AppendBits(&want, n == 0 ? 0 : left >> (64 - n), n);
             sealed = false;
@@ -61,8 +64,8 @@ TEST(BitWriterTest, RandomWritesMatchBitByBit) {
             const int n1 = 1 + static_cast<int>(rng() % 56);
             const int n2 = static_cast<int>(rng() % 65);
             const uint64_t v2 = rng();
-            const uint64_t left1 = v & ~(~uint64_t{0} >> n1);
-            const uint64_t left2 = n2 == 0 ? 0 : v2 & ~(~uint64_t{0} >> n2);
+            const uint64_t left1 = KeepTop(v, n1);
+            const uint64_t left2 = KeepTop(v2, n2);
             r.WriteLeftPair(left1, n1, left2, n2);
             AppendBits(&want, left1 >> (64 - n1), n1);
             AppendBits(&want, n2 == 0 ? 0 : left2 >> (64 - n2), n2);
