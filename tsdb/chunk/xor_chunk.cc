@@ -90,12 +90,13 @@ void XorChunkEncoder::AppendSlow(int64_t t, double v) {
   // dod + 2^(n-1) - 1 is in [0, 2^n).
   if (udod + 0x1fff <= 0x3fff) [[likely]] {
     const bool zero = udod == 0;
-    const uint64_t field = internal::Select(zero, 0, (uint64_t{0b10} << 14) | (udod & 0x3fff));
+    const uint64_t field =
+        internal::Select(zero, 0, ((uint64_t{0b10} << 14) | (udod & 0x3fff)) << 48);
     WriteValue(&r, bits, field, internal::SelectInt(zero, 1, 16));
   } else if (udod + 0xffff <= 0x1ffff) {
-    WriteValue(&r, bits, (uint64_t{0b110} << 17) | (udod & 0x1ffff), 20);
+    WriteValue(&r, bits, ((uint64_t{0b110} << 17) | (udod & 0x1ffff)) << 44, 20);
   } else if (udod + 0x7ffff <= 0xfffff) {
-    WriteValue(&r, bits, (uint64_t{0b1110} << 20) | (udod & 0xfffff), 24);
+    WriteValue(&r, bits, ((uint64_t{0b1110} << 20) | (udod & 0xfffff)) << 40, 24);
   } else {
     r.WriteLeft(uint64_t{0b1111} << 60, 4);
     r.WriteLeft(udod, 64);
@@ -226,18 +227,20 @@ bool XorChunkIterator::Next() {
 template <bool kCheckEnd>
 bool XorChunkIterator::DecodeRun(const uint8_t* data, size_t end_bits, size_t stop, BatchState* st,
                                  Sample* out, size_t* n) {
-  size_t pos = st->pos, read = st->read, k = *n;
+  size_t pos = st->pos, k = *n;
+  const size_t stop_k = k + (stop - st->read);  // out[] index of the last sample + 1
   uint64_t t = st->t, t_delta = st->t_delta, v_bits = st->v_bits;
-  // The window as trailing zeros and length (64 before the first window, so that the
-  // shifts below stay in range; a '10' then is refused before they are used).
+  // The window as the shifts that place its bits: x = word >> (64 - length) <<
+  // trailing. A right shift of 64 (length 0) marks "no window yet"; it is checked
+  // before any shift by it.
+  int value_shift = st->window ? st->leading + st->trailing : 64;
   int trailing = st->window ? st->trailing : 0;
-  int sig = st->window ? 64 - st->leading - st->trailing : 64;
-  bool window = st->window, ok = true;
+  bool ok = true;
   // Branches on the prefixes, rather than conditional moves: the position is the
   // loop-carried dependency, and a predicted branch lets the CPU run ahead of it,
   // while a conditional move makes every position wait for the load of the previous
   // sample's bits (measured 2-3x slower on BM_DecodeBatch).
-  while (read < stop && (kCheckEnd || pos < end_bits)) {
+  while (k < stop_k && (kCheckEnd || pos < end_bits)) {
     // The timestamp and the value header are parsed from one 57-bit window: at most
     // 24 + 13 bits, except after the 64-bit dod, which reloads.
     uint64_t w = BitReader::PeekAt(data, pos);
@@ -266,33 +269,34 @@ bool XorChunkIterator::DecodeRun(const uint8_t* data, size_t end_bits, size_t st
       w = BitReader::PeekAt(data, pos);
     }
     uint64_t x = 0;
-    if ((w >> 63) == 0) {
-      pos += 1;
-    } else {
+    if ((w >> 63) != 0) {
       if ((w >> 62) == 0b11) {
         const int leading = static_cast<int>((w >> 57) & 0x1f);
-        sig = static_cast<int>(((w >> 51) - 1) & 0x3f) + 1;  // 0 means 64
+        const int sig = static_cast<int>(((w >> 51) - 1) & 0x3f) + 1;  // 0 means 64
         if (leading + sig > 64) {
           ok = false;
           break;
         }
         trailing = 64 - leading - sig;
-        window = true;
+        value_shift = leading + trailing;
         pos += 13;
       } else {
-        if (!window) {  // '10' reuses a window, but none was set yet
+        if (value_shift == 64) {  // '10' reuses a window, but none was set yet
           ok = false;
           break;
         }
         pos += 2;
       }
+      const int sig = 64 - value_shift;
       if (sig <= 57) [[likely]] {
-        x = BitReader::PeekAt(data, pos) >> (64 - sig);
+        x = BitReader::PeekAt(data, pos) >> value_shift;
       } else {
         x = (BitReader::PeekAt(data, pos) >> 32) << (sig - 32);
         x |= BitReader::PeekAt(data, pos + 32) >> (96 - sig);
       }
       pos += static_cast<size_t>(sig);
+    } else {
+      pos += 1;
     }
     if (kCheckEnd && pos > end_bits) {
       ok = false;
@@ -302,18 +306,17 @@ bool XorChunkIterator::DecodeRun(const uint8_t* data, size_t end_bits, size_t st
     t += t_delta;
     v_bits ^= x << trailing;
     out[k++] = Sample{static_cast<int64_t>(t), std::bit_cast<double>(v_bits)};
-    ++read;
   }
   st->pos = pos;
-  st->read = read;
+  st->read += k - *n;
   st->t = t;
   st->t_delta = t_delta;
   st->v_bits = v_bits;
-  if (window) {
-    st->leading = 64 - sig - trailing;
+  st->window = value_shift != 64;
+  if (st->window) {
+    st->leading = value_shift - trailing;
     st->trailing = trailing;
   }
-  st->window = window;
   *n = k;
   return ok;
 }

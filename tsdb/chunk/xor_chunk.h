@@ -52,7 +52,8 @@ class XorChunkEncoder {
     // '0' or '10' + 14 bits. With millisecond jitter dod = 0 and the 14-bit bucket
     // alternate at random, so the choice is made without a branch.
     const bool zero = udod == 0;
-    const uint64_t field = internal::Select(zero, 0, (uint64_t{0b10} << 14) | (udod & 0x3fff));
+    const uint64_t field =
+        internal::Select(zero, 0, ((uint64_t{0b10} << 14) | (udod & 0x3fff)) << 48);
     const uint64_t bits = std::bit_cast<uint64_t>(v);
     BitWriter::Run r(&w_);  // must not escape, so that it lives in registers
     WriteValue(&r, bits, field, internal::SelectInt(zero, 1, 16));
@@ -76,8 +77,8 @@ class XorChunkEncoder {
   void AppendHead(int64_t t, double v, uint16_t n);
   // Records (t, bits) as the newest sample and patches the header's count to n + 1.
   void Appended(int64_t t, uint64_t bits, uint16_t n);
-  // Writes `prefix_bits` bits of `prefix` (the timestamp field; 0 bits for none), then
-  // the value. REQUIRES: prefix_bits <= 24.
+  // Writes the top `prefix_bits` bits of `prefix` (the timestamp field, left-aligned,
+  // the rest zero; 0 bits for none), then the value. REQUIRES: prefix_bits <= 24.
   // Inlined into Append so that the Run stays in registers (called, it lives on the
   // stack, and reloading its fields stalls on store forwarding).
   ABSL_ATTRIBUTE_ALWAYS_INLINE void WriteValue(BitWriter::Run* r, uint64_t bits, uint64_t prefix,
@@ -87,7 +88,7 @@ class XorChunkEncoder {
       // '0': the value repeats. A branch: whether values repeat is a property of the
       // series (constants, idle counters), so it is predicted well. (At most 25 bits:
       // the write stores the partial byte.)
-      r->WriteLeft((prefix << 1) << (63 - prefix_bits), prefix_bits + 1);
+      r->WriteLeft(prefix, prefix_bits + 1);  // the '0' is the zero bit after the prefix
       return;
     }
     // Reuse the previous window ('10' + its bits) when the value fits it, else open a
@@ -104,18 +105,17 @@ class XorChunkEncoder {
     const int lead = SelectInt(reuse, leading_, new_lead);
     const int trail = SelectInt(reuse, trailing_, ctz);
     const int sig = 64 - lead - trail;
-    const uint64_t header = Select(reuse, 0b10,
-                                   (uint64_t{0b11} << 11) | (static_cast<uint64_t>(lead) << 6) |
-                                       (static_cast<uint64_t>(sig) & 0x3f));
+    const uint64_t header = Select(reuse, uint64_t{0b10} << 62,
+                                   ((uint64_t{0b11} << 11) | (static_cast<uint64_t>(lead) << 6) |
+                                    (static_cast<uint64_t>(sig) & 0x3f))
+                                       << 51);  // left-aligned
     const int header_bits = SelectInt(reuse, 2, 13);
     leading_ = static_cast<uint8_t>(lead);
     trailing_ = static_cast<uint8_t>(trail);
-    // The timestamp field and value header (at most 24 + 13 bits), then the value's
+    // The timestamp field and value header (2 to 24 + 13 bits), then the value's
     // bits, left-aligned: x has no set bit above its window (lead <= clz), so x << lead
     // is them followed by zeros.
-    const int head_bits = prefix_bits + header_bits;  // 2..37
-    r->WriteLeftPair(((prefix << header_bits) | header) << (64 - head_bits), head_bits, x << lead,
-                     sig);
+    r->WriteLeftPair(prefix | (header >> prefix_bits), prefix_bits + header_bits, x << lead, sig);
   }
 
   BitWriter w_{2};  // the 2-byte header is the sample count (the only copy)
