@@ -1,10 +1,10 @@
 // BitWriter / BitReader: the MSB-first bit streams under the Gorilla chunk codec.
 //
-// BitWriter owns its buffer; after every write (or Run) bytes() is a valid stream (the unused
-// low bits of the last byte are zero), so a chunk that is still being appended to can
-// be copied and decoded. BitReader reads borrowed bytes with unaligned 64-bit
-// big-endian loads and never reads past the end: reads beyond it return zero bits
-// and set overrun(), which decoders turn into a kDataLoss status.
+// BitWriter owns its buffer; after every WriteBits() and every Run bytes() is a valid
+// stream (the unused low bits of the last byte are zero), so a chunk that is still
+// being appended to can be copied and decoded. BitReader reads borrowed bytes with
+// unaligned 64-bit big-endian loads and never reads past the end: reads beyond it
+// return zero bits and set overrun(), which decoders turn into a kDataLoss status.
 //
 // Thread-safety: none.
 #ifndef CAIRN_TSDB_CHUNK_BIT_STREAM_H_
@@ -81,7 +81,7 @@ class BitWriter {
     // (acc_bits_ < 8 of them, left-aligned in acc_) are merged with `v` and the word is
     // stored unconditionally; the position advances by the whole bytes completed and
     // the partial byte's bits stay in acc_. Whether a write completes a byte, a word or
-    // nothing is data-dependent, and a branch on it was mispredicted every few samples.
+    // nothing is data-dependent, so a branch on it is mispredicted often.
     // The word stored holds the new partial byte with its unused low bits zero, except
     // after a write that crosses a word: Finish() stores that byte.
     void WriteLeft(uint64_t v, int n) {
@@ -124,7 +124,7 @@ class BitWriter {
     }
     // Finish() without the byte store, when the last write already stored it: a
     // WriteLeftPair, or a WriteLeft that did not reach the end of a word (acc_bits_
-    // before it + n < 64). Saves a store per record where stores are the bottleneck.
+    // before it + n < 64). Saves a store per record.
     void FinishSealed() { w_->bit_pos_ = pos_ * 8 + static_cast<size_t>(acc_bits_); }
 
    private:
