@@ -1,10 +1,10 @@
 // BitWriter / BitReader: the MSB-first bit streams under the Gorilla chunk codec.
 //
-// BitWriter owns its buffer; after Seal() bytes() is a valid stream (the unused low
-// bits of the last byte are zero), so a chunk that is still being appended to can be
-// copied and decoded. BitReader reads borrowed bytes with unaligned 64-bit
-// big-endian loads and never reads past the end: reads beyond it return zero bits
-// and set overrun(), which decoders turn into a kDataLoss status.
+// BitWriter owns its buffer; after every WriteBits() and every Run bytes() is a valid
+// stream (the unused low bits of the last byte are zero), so a chunk that is still
+// being appended to can be copied and decoded. BitReader reads borrowed bytes with
+// unaligned 64-bit big-endian loads and never reads past the end: reads beyond it
+// return zero bits and set overrun(), which decoders turn into a kDataLoss status.
 //
 // Thread-safety: none.
 #ifndef CAIRN_TSDB_CHUNK_BIT_STREAM_H_
@@ -17,6 +17,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include "tsdb/chunk/branch_free.h"
 
 namespace cairn {
 
@@ -41,62 +43,89 @@ class BitWriter {
   BitWriter& operator=(BitWriter&&) noexcept = default;
 
   void Reset(size_t header_bytes = 0) {
-    pos_ = header_bytes;
-    acc_ = 0;
-    acc_bits_ = 0;
+    bit_pos_ = header_bytes * 8;
     if (cap_ < header_bytes + kSlackBytes) Grow(header_bytes + kSlackBytes);
     std::memset(buf_.get(), 0, header_bytes + 8);
   }
 
-  // Makes room for `bits` more bits plus a Seal(). Writers call it once per logical
-  // record so that WriteBits itself never checks capacity.
+  // Makes room for `bits` more bits. Writers call it once per logical record so that
+  // WriteBits itself never checks capacity.
   void Reserve(size_t bits) {
-    const size_t need = pos_ + bits / 8 + kSlackBytes;
+    const size_t need = (bit_pos_ >> 3) + bits / 8 + kSlackBytes;
     if (need > cap_) Grow(need);
   }
 
+  // Whether `bits` more bits fit without Reserve() growing the buffer.
+  bool HasRoom(size_t bits) const { return (bit_pos_ >> 3) + bits / 8 + kSlackBytes <= cap_; }
+
   // A run of writes with the writer's state held in locals (registers), stored back
-  // and sealed by Finish(). Inside a run the compiler need not reload the state after
-  // every byte store, which it must do for member fields since a uint8_t store may
+  // by Finish(). Inside a run the compiler need not reload the state after every
+  // store to the buffer, which it must do for member fields since a uint8_t store may
   // alias them. At most one run per writer at a time; no other writer calls during it.
   class Run {
    public:
     // REQUIRES: w->Reserve() covers every bit written in this run.
     explicit Run(BitWriter* w)
-        : w_(w), buf_(w->buf_.get()), pos_(w->pos_), acc_(w->acc_), acc_bits_(w->acc_bits_) {}
+        : w_(w),
+          buf_(w->buf_.get()),
+          pos_(w->bit_pos_ >> 3),
+          acc_(uint64_t{buf_[pos_]} << 56),
+          acc_bits_(static_cast<int>(w->bit_pos_ & 7)) {}
     Run(const Run&) = delete;
     Run& operator=(const Run&) = delete;
 
-    // Appends the low `n` bits of `v`, most significant first (higher bits of `v`
-    // are ignored). REQUIRES: 1 <= n <= 64.
+    // Appends the top `n` bits of `v`, most significant first.
+    // REQUIRES: 0 <= n <= 64; the bits of `v` below the top n are zero.
     //
-    // Bits gather in a 64-bit accumulator that is stored as one big-endian word when
-    // it fills, so a call costs a few register operations and at most one store.
-    void WriteBits(uint64_t v, int n) {
-      v &= ~uint64_t{0} >> (64 - n);
-      const int free = 64 - acc_bits_;  // 1..64
-      if (n < free) {
-        acc_ = (acc_ << n) | v;
-        acc_bits_ += n;
-        return;
-      }
-      const int rest = n - free;  // 0..63
-      // (x << (free - 1)) << 1 is x << free without the undefined shift by 64; bits
-      // of acc_ above acc_bits_ (stale, never masked) are shifted out here.
-      internal::StoreBigEndian64(buf_ + pos_, ((acc_ << (free - 1)) << 1) | (v >> rest));
-      pos_ += 8;
-      acc_ = v;
-      acc_bits_ = rest;
+    // Branch-free (zstd-style, MSB first): the pending bits of the partial last byte
+    // (acc_bits_ < 8 of them, left-aligned in acc_) are merged with `v` and the word is
+    // stored unconditionally; the position advances by the whole bytes completed and
+    // the partial byte's bits stay in acc_. Whether a write completes a byte, a word or
+    // nothing is data-dependent, so a branch on it is mispredicted often.
+    // The word stored holds the new partial byte with its unused low bits zero, except
+    // after a write that crosses a word: Finish() stores that byte.
+    void WriteLeft(uint64_t v, int n) {
+      const uint64_t merged = acc_ | (v >> acc_bits_);
+      internal::StoreBigEndian64(buf_ + pos_, merged);
+      const int total = acc_bits_ + n;  // 0..71
+      pos_ += static_cast<size_t>(total >> 3);
+      // Past a full word the rest is the end of `v` that did not fit merged
+      // ((v << (63 - a)) << 1 is v << (64 - a) without a shift by 64 when a = 0).
+      const uint64_t spill = (v << (63 - acc_bits_)) << 1;
+      acc_ = internal::Select(total >= 64, spill, merged << (total & 56));
+      acc_bits_ = total & 7;
     }
 
-    // Stores the state back and seals the stream (see BitWriter::Seal).
-    void Finish() {
-      const uint64_t mask = acc_bits_ == 0 ? 0 : ~uint64_t{0} >> (64 - acc_bits_);
-      internal::StoreBigEndian64(buf_ + pos_, ((acc_ & mask) << (63 - acc_bits_)) << 1);
-      w_->pos_ = pos_;
-      w_->acc_ = acc_;
-      w_->acc_bits_ = acc_bits_;
+    // Appends the top `n1` bits of `v1`, then the top `n2` bits of `v2`, in the same
+    // branch-free way with two stores, which always include the new partial byte.
+    // REQUIRES: 1 <= n1 <= 56, 0 <= n2 <= 64; the bits of v1 and v2 below the top
+    // n1 and n2 are zero.
+    void WriteLeftPair(uint64_t v1, int n1, uint64_t v2, int n2) {
+      const int off = acc_bits_ + n1;  // 1..63: where v2 starts
+      const uint64_t w0 = acc_ | (v1 >> acc_bits_) | (v2 >> off);
+      const uint64_t w1 = v2 << (64 - off);
+      internal::StoreBigEndian64(buf_ + pos_, w0);
+      internal::StoreBigEndian64(buf_ + pos_ + 8, w1);
+      const int total = off + n2;  // 1..127: the partial byte is in w0 or w1
+      pos_ += static_cast<size_t>(total >> 3);
+      acc_ = internal::Select(total >= 64, w1 << ((total - 64) & 56), w0 << (total & 56));
+      acc_bits_ = total & 7;
     }
+
+    // Appends the low `n` bits of `v`, most significant first (higher bits of `v`
+    // are ignored). REQUIRES: 1 <= n <= 64.
+    void WriteBits(uint64_t v, int n) { WriteLeft(v << (64 - n), n); }
+
+    // Stores the position back and the partial byte (zero-padded) to the buffer, which
+    // seals the stream.
+    void Finish() {
+      buf_[pos_] = static_cast<uint8_t>(acc_ >> 56);
+      FinishSealed();
+    }
+    // Finish() without the byte store, when the last write already stored it: a
+    // WriteLeftPair, or a WriteLeft that did not reach the end of a word (acc_bits_
+    // before it + n < 64). Saves a store per record.
+    void FinishSealed() { w_->bit_pos_ = pos_ * 8 + static_cast<size_t>(acc_bits_); }
 
    private:
     BitWriter* const w_;
@@ -114,23 +143,33 @@ class BitWriter {
   }
   void WriteBit(bool b) { WriteBits(b ? 1 : 0, 1); }
 
-  // Stores the partial accumulator (zero-padded) after the complete words, so that
-  // bytes() is a whole stream. One store.
-  void Seal() { Run(this).Finish(); }
+  // Kept for callers that finish a stream explicitly: every WriteBits() (and every
+  // Run's Finish()) already leaves bytes() a whole stream, the last byte zero-padded.
+  void Seal() {}
 
   // The header and every written bit, the last byte zero-padded.
-  // REQUIRES: Seal() since the last WriteBits.
   std::string_view bytes() const {
-    return std::string_view(reinterpret_cast<const char*>(buf_.get()),
-                            pos_ + (static_cast<size_t>(acc_bits_) + 7) / 8);
+    return std::string_view(reinterpret_cast<const char*>(buf_.get()), (bit_pos_ + 7) / 8);
   }
   // Overwrites byte `i` of the header. REQUIRES: i < header_bytes.
   void SetByte(size_t i, uint8_t b) { buf_[i] = b; }
+  // Header bytes i and i + 1 as a big-endian number, and overwriting them in one
+  // store. REQUIRES: i + 2 <= header_bytes.
+  uint16_t GetBigEndian16(size_t i) const {
+    uint16_t v;
+    std::memcpy(&v, buf_.get() + i, 2);
+    return __builtin_bswap16(v);
+  }
+  void SetBigEndian16(size_t i, uint16_t v) {
+    v = __builtin_bswap16(v);
+    std::memcpy(buf_.get() + i, &v, 2);
+  }
   // Heap bytes held (for memory accounting).
   size_t capacity_bytes() const { return cap_; }
 
  private:
-  // Room kept past pos_: one word for the accumulator's store plus one for Seal().
+  // Room kept past the reserved bits: a write stores up to two words at the position
+  // of the partial byte, which may be the last reserved byte.
   static constexpr size_t kSlackBytes = 16;
 
   // Grows by half: the head keeps one open chunk per series, so slack multiplies by
@@ -139,16 +178,17 @@ class BitWriter {
     size_t cap = cap_ == 0 ? 64 : cap_;
     while (cap < need) cap = (cap + cap / 2 + 7) & ~size_t{7};
     std::unique_ptr<uint8_t[]> b(new uint8_t[cap]);
-    if (buf_ != nullptr) std::memcpy(b.get(), buf_.get(), pos_ + 8);
+    if (buf_ != nullptr) std::memcpy(b.get(), buf_.get(), (bit_pos_ >> 3) + 8);
     buf_ = std::move(b);
     cap_ = cap;
   }
 
   std::unique_ptr<uint8_t[]> buf_;
   size_t cap_ = 0;
-  size_t pos_ = 0;    // bytes complete in buf_; the accumulator's bits follow
-  uint64_t acc_ = 0;  // the low acc_bits_ bits are the stream's tail
-  int acc_bits_ = 0;  // 0..63 between calls
+  // Bits written, header included. Bytes before bit_pos_ / 8 are complete; the byte
+  // at bit_pos_ / 8 holds the partial byte's bit_pos_ % 8 bits, the rest zero (so
+  // bytes() is always a whole stream, and a Run reloads its accumulator from it).
+  size_t bit_pos_ = 0;
 };
 
 class BitReader {

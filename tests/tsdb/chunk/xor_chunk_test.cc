@@ -179,6 +179,31 @@ TEST(XorChunkTest, TruncationIsDataLossNeverCrash) {
   EXPECT_FALSE(XorChunkNumSamples("x").ok());
 }
 
+// The longest samples (a 64-bit dod and a 64-bit window: up to 145 bits) read the
+// furthest past their start; every truncation and every batch size puts one of them
+// at the edge of NextBatch's unchecked loop. (Out-of-bounds reads show under ASan.)
+TEST(XorChunkTest, LongestSamplesAtEveryEnd) {
+  const uint64_t v = 0x3ff0000000000000ULL;
+  std::vector<Sample> s = {{0, 0.5}, {1000, std::bit_cast<double>(v)}};
+  int64_t t = 1000, delta = 1000;
+  for (int i = 0; i < 40; ++i) {
+    delta = (i % 2 == 0) ? delta + (int64_t{1} << 40) : 1;  // dod outside 20 bits
+    t += delta;
+    // XOR with the previous value has no leading or trailing zero: a 64-bit window.
+    s.push_back({t, std::bit_cast<double>(i % 2 == 0 ? v ^ 0x8000000000000001ULL : v)});
+  }
+  const std::string b = Encode(s);
+  ExpectRoundTrip(s);
+  for (size_t n = 0; n < b.size(); ++n) {
+    absl::Status status;
+    std::string cut(b.data(), n);  // its own allocation, so ASan sees its end
+    ExpectBatchesAgree<XorChunkIterator>(cut);
+    std::vector<Sample> got = Decode(cut, &status);
+    ASSERT_EQ(status.code(), absl::StatusCode::kDataLoss) << "truncated to " << n;
+    for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], s[i]);
+  }
+}
+
 TEST(XorChunkTest, FlippedBitsNeverCrash) {
   std::mt19937 rng(7);
   std::vector<Sample> s;
