@@ -39,10 +39,12 @@ bool SameBits(double a, double b) {
   return x == y;
 }
 
-// Rounds to a nearby integer. Any rounding will do: callers verify the result.
+// Rounds in the current rounding mode (to nearest, even on ties), as the vector
+// path's conversion does. Any rounding would be correct, since callers verify the
+// result, but the scalar and vector paths must round alike to write the same bytes.
 inline int64_t RoundToInt(double x) {
-#if defined(__SSE2__)
-  return _mm_cvtsd_si64(_mm_set_sd(x));  // round-to-nearest-even, one instruction
+#if defined(__x86_64__)
+  return _mm_cvtsd_si64(_mm_set_sd(x));  // one instruction
 #else
   return std::llrint(x);
 #endif
