@@ -47,14 +47,20 @@ class BlockTest : public ::testing::Test {
       }
       EXPECT_TRUE((*w)->AddSeriesSamples(l, chunks).ok());
     }
+    return FinishBlock(w->get(), ulid, 480 * 15000);
+  }
+
+  // Finishes a block over [0, max_time) written to <root>/<ulid>.tmp-for-creation and
+  // commits it; returns its dir.
+  std::string FinishBlock(BlockWriter* w, const std::string& ulid, int64_t max_time) {
     BlockMeta meta;
     meta.ulid = ulid;
     meta.min_time = 0;
-    meta.max_time = 480 * 15000;
+    meta.max_time = max_time;
     meta.sources = {ulid};
-    EXPECT_TRUE((*w)->Finish(meta).ok());
-    std::string dir = root_ + "/" + ulid;
-    EXPECT_TRUE(CommitBlockDir(fs_, tmp, dir).ok());
+    EXPECT_TRUE(w->Finish(meta).ok());
+    const std::string dir = root_ + "/" + ulid;
+    EXPECT_TRUE(CommitBlockDir(fs_, dir + ".tmp-for-creation", dir).ok());
     return dir;
   }
 
@@ -278,14 +284,7 @@ TEST_F(BlockTest, PackedInputChunksFollowTheBlockEncodingOption) {
     ASSERT_TRUE(w.ok()) << w.status();
     EncodedChunk c{samples.front().t, samples.back().t, 120, packed, ChunkEncoding::kPacked};
     ASSERT_TRUE((*w)->AddSeries(labels, {c}).ok());
-    BlockMeta meta;
-    meta.ulid = ulid;
-    meta.min_time = 0;
-    meta.max_time = 120 * 15000;
-    meta.sources = {ulid};
-    ASSERT_TRUE((*w)->Finish(meta).ok());
-    ASSERT_TRUE(CommitBlockDir(fs_, tmp, root_ + "/" + ulid).ok());
-    auto b = Block::Open(fs_, root_ + "/" + ulid);
+    auto b = Block::Open(fs_, FinishBlock(w->get(), ulid, 120 * 15000));
     ASSERT_TRUE(b.ok()) << b.status();
     EXPECT_EQ(ChunkEncodings(**b), std::vector<ChunkEncoding>{compatible ? ChunkEncoding::kXor
                                                                          : ChunkEncoding::kPacked});
