@@ -23,10 +23,11 @@ absl::Status LimitError(std::string_view limit, std::string_view flag, std::stri
   return s;
 }
 
-// Converts one series' labels, validating them. `seen` is reused scratch.
+// Converts one series' labels, validating them. `seen` and `enc` are reused scratch;
+// `out` is overwritten, its buffer reused.
 absl::Status ConvertLabels(absl::Span<const LabelView> ts_labels, size_t index,
                            const RemoteWriteLimits& limits, std::vector<std::string_view>* seen,
-                           Labels* out) {
+                           std::string* enc, Labels* out) {
   auto fail = [&](std::string_view what) {
     std::string rendered;
     for (const LabelView& l : ts_labels) {
@@ -80,16 +81,13 @@ absl::Status ConvertLabels(absl::Span<const LabelView> ts_labels, size_t index,
   }
   if (!has_name) return fail("missing metric name (__name__ label)");
   if (sorted) {
-    std::string enc;
-    size_t n = 0;
-    for (const LabelView& l : ts_labels) n += l.name.size() + l.value.size() + 4;
-    enc.reserve(n);
+    enc->clear();
     for (const LabelView& l : ts_labels) {
       if (l.value.empty()) continue;  // an empty value means "no such label"
-      PutLengthPrefixed(&enc, l.name);
-      PutLengthPrefixed(&enc, l.value);
+      PutLengthPrefixed(enc, l.name);
+      PutLengthPrefixed(enc, l.value);
     }
-    *out = Labels::FromEncoded(std::move(enc));
+    out->AssignEncoded(*enc);
     return absl::OkStatus();
   }
   std::vector<std::pair<std::string, std::string>> pairs;
@@ -197,11 +195,32 @@ absl::Status IngestWriteRequest(const WriteRequestView& req, const RemoteWriteLi
   if (samples > limits.max_samples_per_request) {
     return SamplesLimitError(absl::StrCat(samples, " samples, more"), limits);
   }
-  // Validate everything before appending anything.
-  std::vector<Labels> labels(req.num_series());
+  // Validate everything before appending anything. The label sets of requests of
+  // usual size are converted into a per-thread set of Labels whose buffers stay
+  // allocated from one request to the next: at steady state (known series) this
+  // conversion was a malloc and a free per series, for a lookup key.
+  // What a thread keeps is bounded: at most kCachedSeries sets, each trimmed to
+  // kCachedBytes when the request is done (a request of huge label sets must not leave
+  // them allocated).
+  constexpr size_t kCachedSeries = 4096, kCachedBytes = 1024;
+  thread_local std::vector<Labels> cached;
+  thread_local std::string enc;
+  std::vector<Labels> large;
+  std::vector<Labels>& labels = req.num_series() <= kCachedSeries ? cached : large;
+  if (labels.size() < req.num_series()) labels.resize(req.num_series());
+  struct Trim {
+    std::vector<Labels>* labels;
+    size_t n;
+    ~Trim() {
+      for (size_t i = 0; i < n; ++i) {
+        if ((*labels)[i].ByteSize() > kCachedBytes) (*labels)[i] = Labels();
+      }
+      if (enc.capacity() > kCachedBytes) std::string().swap(enc);
+    }
+  } trim{&labels, req.num_series()};
   std::vector<std::string_view> scratch;
   for (size_t i = 0; i < req.num_series(); ++i) {
-    absl::Status s = ConvertLabels(req.labels(i), i, limits, &scratch, &labels[i]);
+    absl::Status s = ConvertLabels(req.labels(i), i, limits, &scratch, &enc, &labels[i]);
     if (!s.ok()) return s;
   }
   std::unique_ptr<storage::Appender> app = db->NewAppender();

@@ -156,6 +156,31 @@ TEST(RemoteWriteTest, InvalidSeriesRefuseWholeRequest) {
   }
 }
 
+// Label sets are converted into per-thread buffers reused from one request to the
+// next: a later request with shorter, fewer or unsorted label sets, or after one with
+// label values too large to keep, stores exactly its own labels.
+TEST(RemoteWriteTest, ConsecutiveRequestsStoreTheirOwnLabels) {
+  FakeStore store;
+  RemoteWriteResult res;
+  const std::string big(5000, 'v');
+  auto first = WriteRequestOf({{{{"__name__", "long_metric_name"}, {"instance", "host-0001:9100"}},
+                                {{1, 1}}},
+                               {{{"__name__", "b"}, {"x", big}}, {{1, 2}}},
+                               {{{"__name__", "c"}, {"job", "j"}}, {{1, 3}}}});
+  ASSERT_TRUE(IngestWriteRequest(first, {}, &store, &res).ok());
+  auto second = WriteRequestOf({{{{"__name__", "s"}}, {{2, 4}}},
+                                {{{"job", "k"}, {"__name__", "t"}}, {{2, 5}}}});  // unsorted
+  ASSERT_TRUE(IngestWriteRequest(second, {}, &store, &res).ok());
+  std::map<std::string, std::vector<Sample>> want = {
+      {"{__name__=\"long_metric_name\", instance=\"host-0001:9100\"}", {{1, 1}}},
+      {"{__name__=\"b\", x=\"" + big + "\"}", {{1, 2}}},
+      {"{__name__=\"c\", job=\"j\"}", {{1, 3}}},
+      {"{__name__=\"s\"}", {{2, 4}}},
+      {"{__name__=\"t\", job=\"k\"}", {{2, 5}}},
+  };
+  EXPECT_EQ(store.data, want);
+}
+
 TEST(RemoteWriteTest, OutOfOrderSamplesAreCountedAndTheRestLands) {
   FakeStore store;
   auto req = WriteRequestOf(

@@ -90,6 +90,11 @@ Labels Labels::FromEncoded(std::string encoded) {
   return Labels(std::move(encoded));
 }
 
+void Labels::AssignEncoded(std::string_view encoded) {
+  assert(DecodeChecked(encoded, nullptr));
+  data_.assign(encoded);
+}
+
 bool Labels::DecodeChecked(std::string_view encoded, Labels* out) {
   std::string_view in = encoded;
   std::string_view prev_name;

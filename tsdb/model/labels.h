@@ -98,6 +98,10 @@ class Labels {
   // Wraps an encoding produced by encoded(). REQUIRES: `encoded` is valid (checked by
   // DCHECK only); use DecodeChecked() for bytes read from disk or the network.
   static Labels FromEncoded(std::string encoded);
+  // Replaces this label set by `encoded` (REQUIRES as FromEncoded), reusing this
+  // object's buffer: no allocation when it is large enough, which lets a caller that
+  // converts many label sets per request (remote write) keep a set of them warm.
+  void AssignEncoded(std::string_view encoded);
   // Validates the encoding: well-formed varints, sorted unique names, no empty value.
   static bool DecodeChecked(std::string_view encoded, Labels* out);
 
