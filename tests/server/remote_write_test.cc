@@ -163,10 +163,10 @@ TEST(RemoteWriteTest, ConsecutiveRequestsStoreTheirOwnLabels) {
   FakeStore store;
   RemoteWriteResult res;
   const std::string big(5000, 'v');
-  auto first = WriteRequestOf({{{{"__name__", "long_metric_name"}, {"instance", "host-0001:9100"}},
-                                {{1, 1}}},
-                               {{{"__name__", "b"}, {"x", big}}, {{1, 2}}},
-                               {{{"__name__", "c"}, {"job", "j"}}, {{1, 3}}}});
+  auto first = WriteRequestOf(
+      {{{{"__name__", "long_metric_name"}, {"instance", "host-0001:9100"}}, {{1, 1}}},
+       {{{"__name__", "b"}, {"x", big}}, {{1, 2}}},
+       {{{"__name__", "c"}, {"job", "j"}}, {{1, 3}}}});
   ASSERT_TRUE(IngestWriteRequest(first, {}, &store, &res).ok());
   auto second = WriteRequestOf({{{{"__name__", "s"}}, {{2, 4}}},
                                 {{{"job", "k"}, {"__name__", "t"}}, {{2, 5}}}});  // unsorted

@@ -8,12 +8,6 @@
 #include "tsdb/util/coding.h"
 
 namespace cairn {
-namespace {
-
-int64_t UnZigZag(uint64_t u) { return static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1)); }
-
-}  // namespace
-
 void PackedChunkIterator::Reset(std::string_view bytes) {
   status_ = absl::OkStatus();
   failed_ = false;
@@ -75,11 +69,11 @@ bool PackedChunkIterator::Next() {
       dt_ = dt1_;
     } else {
       dt_ = static_cast<int64_t>(static_cast<uint64_t>(dt_) +
-                                 static_cast<uint64_t>(UnZigZag(ReadCode(t_width_))));
+                                 static_cast<uint64_t>(ZigZagDecode(ReadCode(t_width_))));
     }
     t_ = static_cast<int64_t>(static_cast<uint64_t>(t_) + static_cast<uint64_t>(dt_));
     ival_ = static_cast<int64_t>(static_cast<uint64_t>(ival_) +
-                                 static_cast<uint64_t>(UnZigZag(ReadCode(v_width_))));
+                                 static_cast<uint64_t>(ZigZagDecode(ReadCode(v_width_))));
     if (r_.overrun()) return Fail("bit stream (truncated)");
   }
   ++read_;

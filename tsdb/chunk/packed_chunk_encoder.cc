@@ -28,15 +28,8 @@ namespace {
 
 constexpr double kTwo53 = 9007199254740992.0;
 
-uint64_t ZigZag(int64_t v) {
-  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
-
 bool SameBits(double a, double b) {
-  uint64_t x, y;
-  std::memcpy(&x, &a, 8);
-  std::memcpy(&y, &b, 8);
-  return x == y;
+  return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b);
 }
 
 // Rounds in the current rounding mode (to nearest, even on ties), as the vector
@@ -217,8 +210,8 @@ inline void ComputeCodes(absl::Span<const Sample> s, const int64_t* ints, size_t
   const uint64_t dt = static_cast<uint64_t>(s[i].t) - static_cast<uint64_t>(s[i - 1].t);
   const uint64_t prev_dt =
       i >= 2 ? static_cast<uint64_t>(s[i - 1].t) - static_cast<uint64_t>(s[i - 2].t) : dt;
-  t_codes[i] = ZigZag(static_cast<int64_t>(dt - prev_dt));
-  v_codes[i] = ZigZag(
+  t_codes[i] = ZigZagEncode(static_cast<int64_t>(dt - prev_dt));
+  v_codes[i] = ZigZagEncode(
       static_cast<int64_t>(static_cast<uint64_t>(ints[i]) - static_cast<uint64_t>(ints[i - 1])));
 }
 
@@ -502,8 +495,8 @@ std::optional<std::string> EncodePackedChunk(absl::Span<const Sample> samples) {
   char* h = out.data();
   *h++ = static_cast<char>(n >> 8);
   *h++ = static_cast<char>(n);
-  h += EncodeVarint64(h, ZigZag(samples[0].t));
-  h += EncodeVarint64(h, ZigZag(ints[0]));
+  h += EncodeVarint64(h, ZigZagEncode(samples[0].t));
+  h += EncodeVarint64(h, ZigZagEncode(ints[0]));
   *h++ = static_cast<char>(scale);
   if (n < 2) {
     out.resize(static_cast<size_t>(h - out.data()));

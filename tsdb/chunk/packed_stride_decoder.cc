@@ -10,11 +10,10 @@
 
 #include "tsdb/chunk/bit_stream.h"
 #include "tsdb/chunk/chunk_kernels.h"
+#include "tsdb/util/coding.h"
 
 namespace cairn {
 namespace {
-
-inline int64_t UnZigZag(uint64_t u) { return static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1)); }
 
 // One sample at a time. kT / kV: the width is non-zero (a zero width's codes are all
 // 0 and take no bits). kTail: the position is within 8 bytes of the end, where loads
@@ -54,9 +53,9 @@ template <bool kT, bool kV, bool kScaled, bool kTail>
       if (vc == vesc) break;
     }
     pos += static_cast<size_t>(stride);
-    if constexpr (kT) dt += static_cast<uint64_t>(UnZigZag(tc));
+    if constexpr (kT) dt += static_cast<uint64_t>(ZigZagDecode(tc));
     t += dt;
-    if constexpr (kV) ival += static_cast<uint64_t>(UnZigZag(vc));
+    if constexpr (kV) ival += static_cast<uint64_t>(ZigZagDecode(vc));
     double v = static_cast<double>(static_cast<int64_t>(ival));
     if constexpr (kScaled) v /= p.scale_div;
     out[k] = Sample{static_cast<int64_t>(t), v};

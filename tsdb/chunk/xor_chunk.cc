@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/base/attributes.h"
+#include "tsdb/util/coding.h"
 
 namespace cairn {
 namespace {
@@ -113,7 +114,7 @@ void XorChunkEncoder::AppendHead(int64_t t, double v, uint16_t n) {
   const uint64_t bits = std::bit_cast<uint64_t>(v);
   BitWriter::Run r(&w_);
   if (n == 0) {
-    PutVarintBits(&r, (static_cast<uint64_t>(t) << 1) ^ static_cast<uint64_t>(t >> 63));
+    PutVarintBits(&r, ZigZagEncode(t));
     r.WriteBits(bits, 64);
     min_time_ = t;
   } else {
@@ -152,7 +153,7 @@ bool XorChunkIterator::Next() {
   if (read_ == 0) {
     uint64_t zz;
     if (!GetVarintBits(&r_, &zz)) return Fail();
-    t_ = static_cast<int64_t>((zz >> 1) ^ (~(zz & 1) + 1));
+    t_ = ZigZagDecode(zz);
     v_bits_ = r_.ReadBits(64);
     if (r_.overrun()) return Fail();
     ++read_;

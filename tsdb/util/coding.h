@@ -55,9 +55,14 @@ void PutVarint64(std::string* dst, uint64_t v);
 // Writes `v` to `dst` (which must have kMaxVarint64Bytes of room); returns bytes written.
 int EncodeVarint64(char* dst, uint64_t v);
 // Appends `v` zig-zag encoded, so small negative numbers stay short.
-inline void PutSignedVarint64(std::string* dst, int64_t v) {
-  PutVarint64(dst, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+// Zig-zag mapping of signed to unsigned integers (0, -1, 1, -2, ... to 0, 1, 2, 3,
+// ...), as Go's binary.PutVarint: small magnitudes get small codes.
+inline uint64_t ZigZagEncode(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
+inline int64_t ZigZagDecode(uint64_t u) { return static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1)); }
+
+inline void PutSignedVarint64(std::string* dst, int64_t v) { PutVarint64(dst, ZigZagEncode(v)); }
 // Appends a uvarint length followed by the bytes of `s`.
 void PutLengthPrefixed(std::string* dst, std::string_view s);
 
@@ -84,7 +89,7 @@ bool GetVarint32(std::string_view* in, uint32_t* v);
 inline bool GetSignedVarint64(std::string_view* in, int64_t* v) {
   uint64_t u;
   if (!GetVarint64(in, &u)) return false;
-  *v = static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1));
+  *v = ZigZagDecode(u);
   return true;
 }
 bool GetLengthPrefixed(std::string_view* in, std::string_view* s);

@@ -70,32 +70,34 @@ TEST_F(HttpFetcherTest, CredentialsFilesReReadEveryScrape) {
   // Options are set once per fetcher; secrets from files must still follow rotation.
   const std::string token_file = ::testing::TempDir() + "/http_fetcher_token";
   const std::string password_file = ::testing::TempDir() + "/http_fetcher_password";
-  std::ofstream(token_file) << "tok1\n";
+  // Each fetcher reads its file, which then changes under it.
+  auto expect_follows_file = [this](const config::ScrapeConfig& cfg, const std::string& file,
+                                    const char* first, const char* first_header, const char* second,
+                                    const char* second_header) {
+    std::ofstream(file) << first;
+    HttpFetcher f(Url("/metrics"), absl::Seconds(10), cfg);
+    std::string body, ctype;
+    ASSERT_TRUE(f.Fetch(&body, &ctype).ok());
+    EXPECT_EQ(authorization_, first_header);
+    std::ofstream(file) << second;
+    ASSERT_TRUE(f.Fetch(&body, &ctype).ok());
+    EXPECT_EQ(authorization_, second_header);
+  };
   config::ScrapeConfig bearer;
   bearer.has_authorization = true;
   bearer.authorization.type = "Bearer";
   bearer.authorization.credentials_file = token_file;
-  HttpFetcher f(Url("/metrics"), absl::Seconds(10), bearer);
-  std::string body, ctype;
-  ASSERT_TRUE(f.Fetch(&body, &ctype).ok());
-  EXPECT_EQ(authorization_, "Bearer tok1");
-  std::ofstream(token_file) << "tok2\n";
-  ASSERT_TRUE(f.Fetch(&body, &ctype).ok());
-  EXPECT_EQ(authorization_, "Bearer tok2");
-
-  std::ofstream(password_file) << "p1";
+  expect_follows_file(bearer, token_file, "tok1\n", "Bearer tok1", "tok2\n", "Bearer tok2");
   config::ScrapeConfig basic;
   basic.has_basic_auth = true;
   basic.basic_auth.username = "u";
   basic.basic_auth.password_file = password_file;
-  HttpFetcher g(Url("/metrics"), absl::Seconds(10), basic);
-  ASSERT_TRUE(g.Fetch(&body, &ctype).ok());
-  EXPECT_EQ(authorization_, "Basic dTpwMQ==");  // base64("u:p1")
-  std::ofstream(password_file) << "p2";
-  ASSERT_TRUE(g.Fetch(&body, &ctype).ok());
-  EXPECT_EQ(authorization_, "Basic dTpwMg==");  // base64("u:p2")
+  expect_follows_file(basic, password_file, "p1", "Basic dTpwMQ==", "p2",  // base64("u:p1")
+                      "Basic dTpwMg==");                                   // base64("u:p2")
   // An unreadable file fails the scrape, naming the file.
   std::remove(token_file.c_str());
+  HttpFetcher f(Url("/metrics"), absl::Seconds(10), bearer);
+  std::string body, ctype;
   absl::Status st = f.Fetch(&body, &ctype);
   EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(st.message()), HasSubstr(token_file));

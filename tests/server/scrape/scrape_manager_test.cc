@@ -201,16 +201,19 @@ TEST(ScrapeManagerRunningTest, ReloadKeepsUnchangedTargetsScraping) {
     return std::make_unique<FakeFetcher>(state);
   };
   ScrapeManager manager(&storage, opts);
-  const char* two = R"(
+  // Job a scraping `targets` every 50 ms.
+  auto config_with = [](const std::string& targets) {
+    return config::ParseConfig(std::string(R"(
 global:
   scrape_interval: 50ms
   scrape_timeout: 50ms
 scrape_configs:
   - job_name: a
     static_configs:
-      - targets: ['h1:1', 'h2:1']
-)";
-  auto cfg = config::ParseConfig(two, "two.yml");
+      - targets: [)") + targets + "]\n",
+                               "test.yml");
+  };
+  auto cfg = config_with("'h1:1', 'h2:1'");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   manager.ApplyConfig(*cfg);
   auto loops = manager.LoopsForTesting("a");
@@ -229,16 +232,7 @@ scrape_configs:
   EXPECT_EQ(manager.LoopsForTesting("a"), loops);
   ASSERT_TRUE(scraped(4));  // the same loops, still scheduled
 
-  auto one = config::ParseConfig(R"(
-global:
-  scrape_interval: 50ms
-  scrape_timeout: 50ms
-scrape_configs:
-  - job_name: a
-    static_configs:
-      - targets: ['h1:1']
-)",
-                                 "one.yml");
+  auto one = config_with("'h1:1'");
   ASSERT_TRUE(one.ok()) << one.status();
   manager.ApplyConfig(*one);
   ASSERT_EQ(manager.LoopsForTesting("a").size(), 1u);
