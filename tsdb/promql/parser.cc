@@ -412,7 +412,26 @@ class Parser {
 
   // --- expressions ---
 
+  // Every nested expression (parentheses, call and aggregation arguments, unary and
+  // right-associative operands, subquery bodies) is parsed through here, so this
+  // bounds the parser's recursion, and with it the AST's depth that evaluation and
+  // destruction recurse over: a query of 100k '(' must not overflow the stack.
   ExprPtr ParseBinary(int min_prec) {
+    if (depth_ >= kMaxNestingDepth) {
+      const Token* t = Peek();
+      if (t != nullptr) {
+        AddError(t->pos,
+                 absl::StrFormat("expression nested more than %d levels deep", kMaxNestingDepth));
+      }
+      return nullptr;
+    }
+    ++depth_;
+    ExprPtr e = ParseBinaryAtDepth(min_prec);
+    --depth_;
+    return e;
+  }
+
+  ExprPtr ParseBinaryAtDepth(int min_prec) {
     ExprPtr lhs = ParseUnary();
     if (lhs == nullptr) return nullptr;
     for (;;) {
@@ -1126,6 +1145,10 @@ class Parser {
   std::vector<Token> tokens_;
   size_t idx_ = 0;
   int aggregation_depth_ = 0;  // aggregation bodies being parsed
+  // Far beyond any real query (dashboards nest a few levels), far below what the
+  // stack holds (also under the sanitizers' larger frames).
+  static constexpr int kMaxNestingDepth = 256;
+  int depth_ = 0;  // ParseBinary calls active
   absl::Status error_;
 };
 
