@@ -49,6 +49,8 @@ class RuleManagerTest : public ::testing::Test {
   void TearDown() override {
     mgr_.reset();
     if (db_ != nullptr) db_->Close().IgnoreError();
+    db_.reset();
+    std::filesystem::remove_all(dir_);
   }
 
   void OpenDb() {
