@@ -109,9 +109,16 @@ TEST_P(PackedKernelTest, BatchDecodeAgreesOnEveryWidthMix) {
     std::vector<Sample> s;
     const int n = 1 + static_cast<int>(rng() % 1500);
     const int t_jitter = static_cast<int>(rng() % 4);  // 0: exact spacing (width 0)
-    const int kind = static_cast<int>(rng() % 5);
+    const int kind = static_cast<int>(rng() % 6);
     int64_t t = static_cast<int64_t>(rng() % (int64_t{1} << 42));
     int64_t iv = static_cast<int64_t>(rng() % 100000);
+    // Kind 5: a counter crossing +-2^51, or climbing towards 2^53 (the codec's
+    // bound): integers where a vector int-to-double shortcut (the 2^52 + 2^51 bias
+    // works only below 2^51) would go wrong.
+    const int64_t big_start[] = {(int64_t{1} << 51) - 700, -(int64_t{1} << 51) - 700,
+                                 (int64_t{1} << 53) - 100000};
+    const int big = static_cast<int>(rng() % 3);
+    if (kind == 5) iv = big_start[big];
     for (int i = 0; i < n; ++i) {
       t += 15000 + (t_jitter ? static_cast<int64_t>(rng() % (1u << (4 * t_jitter))) : 0);
       if (rng() % 97 == 0) t += static_cast<int64_t>(rng() % (int64_t{1} << 40));  // escape
@@ -124,6 +131,9 @@ TEST_P(PackedKernelTest, BatchDecodeAgreesOnEveryWidthMix) {
           break;
         case 2:  // wide deltas: t and v widths together past 57 bits
           iv = static_cast<int64_t>(rng() % (int64_t{1} << 52)) - (int64_t{1} << 51);
+          break;
+        case 5:
+          iv += 2 * static_cast<int64_t>(rng() % 8);
           break;
         default:  // gauge-like
           iv = static_cast<int64_t>(rng() % 1000000);
