@@ -15,19 +15,19 @@ MemSeries* StripeSeries::GetByRef(uint64_t ref) const {
 }
 
 MemSeries* StripeSeries::GetByLabels(const Labels& labels) const {
-  const size_t h = LabelsHash(labels);
+  const uint64_t h = labels.Hash();  // also the set's hash of these labels
   HashStripe& s = hash_stripe(h);
   absl::MutexLock l(&s.mu);
   auto it = s.series.find(labels, h);
-  return it == s.series.end() ? nullptr : it->series;
+  return it == s.series.end() ? nullptr : *it;
 }
 
 std::pair<MemSeries*, bool> StripeSeries::GetOrCreate(const Labels& labels, uint64_t ref) {
-  const size_t h = LabelsHash(labels);
+  const uint64_t h = labels.Hash();
   HashStripe& hs = hash_stripe(h);
   absl::MutexLock l(&hs.mu);
   auto it = hs.series.find(labels, h);
-  if (it != hs.series.end()) return {it->series, false};
+  if (it != hs.series.end()) return {*it, false};
   if (ref == 0) {
     ref = next_ref_.fetch_add(1, std::memory_order_relaxed);
   } else {
@@ -43,7 +43,7 @@ std::pair<MemSeries*, bool> StripeSeries::GetOrCreate(const Labels& labels, uint
     absl::MutexLock rl(&rs.mu);
     rs.series.emplace(ref, std::move(owned));
   }
-  hs.series.insert(SeriesKey{s->labels().encoded(), s});
+  hs.series.insert(s);
   size_.fetch_add(1, std::memory_order_relaxed);
   return {s, true};
 }
@@ -54,7 +54,7 @@ std::vector<uint64_t> StripeSeries::RemoveIf(const std::function<bool(MemSeries&
     HashStripe& hs = hash_stripes_[i];
     absl::MutexLock l(&hs.mu);
     for (auto it = hs.series.begin(); it != hs.series.end();) {
-      MemSeries* s = it->series;
+      MemSeries* s = *it;
       bool drop;
       {
         absl::MutexLock sl(&s->mu());

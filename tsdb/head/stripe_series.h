@@ -14,13 +14,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/hash/hash.h"
 #include "absl/synchronization/mutex.h"
 #include "tsdb/head/mem_series.h"
 #include "tsdb/model/labels.h"
@@ -47,45 +45,34 @@ class StripeSeries {
   // Calls fn for every series (no order). fn must not call back into this map.
   void ForEach(const std::function<void(MemSeries&)>& fn) const;
 
-  // How many stored label sets lookups on this thread have compared with the one
-  // looked up: about one per lookup of a present series when the hash does its job
-  // (a test checks it; a thread-local count costs nothing measurable).
+  // How many label sets the lookups and inserts on this thread have compared: about
+  // one per lookup of a present series when the hash does its job (a test checks it;
+  // a thread-local count costs nothing measurable).
   static uint64_t LabelComparisonsOnThisThread() { return label_comparisons_on_thread; }
 
   size_t size() const { return size_.load(std::memory_order_relaxed); }
   uint64_t last_ref() const { return next_ref_.load(std::memory_order_relaxed) - 1; }
 
  private:
-  // The label-set index holds, beside each series, a view of its labels' bytes
-  // (owned by the series, immutable while it lives): a lookup compares the bytes
-  // without first loading the MemSeries, and starts loading the MemSeries (which the
-  // append needs next) while it compares. At 100k series every one of these is a
-  // cache miss; chained, they were most of the cost of an append by labels.
-  struct SeriesKey {
-    std::string_view labels;
-    MemSeries* series;
-  };
-  // Both sides hash the encoded labels as a string_view, the same hash the stripe is
-  // chosen by (LabelsHash), so lookups pass it in instead of hashing again.
+  // Heterogeneous lookup of MemSeries* by Labels, so the set stores no key copy.
   struct SeriesHash {
     using is_transparent = void;
-    size_t operator()(const SeriesKey& k) const { return absl::HashOf(k.labels); }
-    size_t operator()(const Labels& l) const { return LabelsHash(l); }
+    size_t operator()(const MemSeries* s) const { return s->labels().Hash(); }
+    size_t operator()(const Labels& l) const { return l.Hash(); }
   };
   struct SeriesEq {
     using is_transparent = void;
-    bool operator()(const SeriesKey& a, const SeriesKey& b) const { return a.labels == b.labels; }
-    bool operator()(const SeriesKey& a, const Labels& b) const {
-      __builtin_prefetch(a.series);
+    static const Labels& L(const MemSeries* s) { return s->labels(); }
+    static const Labels& L(const Labels& l) { return l; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
       ++label_comparisons_on_thread;
-      return a.labels == std::string_view(b.encoded());
+      return L(a) == L(b);
     }
-    bool operator()(const Labels& a, const SeriesKey& b) const { return (*this)(b, a); }
   };
-  static size_t LabelsHash(const Labels& l) { return absl::HashOf(std::string_view(l.encoded())); }
   struct HashStripe {
     mutable absl::Mutex mu;
-    absl::flat_hash_set<SeriesKey, SeriesHash, SeriesEq> series ABSL_GUARDED_BY(mu);
+    absl::flat_hash_set<MemSeries*, SeriesHash, SeriesEq> series ABSL_GUARDED_BY(mu);
   };
   struct RefStripe {
     mutable absl::Mutex mu;
