@@ -1,4 +1,5 @@
-// BitWriter / BitReader: the MSB-first bit streams under the Gorilla chunk codec.
+// BitWriter / BitReader: the MSB-first bit streams under the Gorilla chunk codec;
+// BranchFreeBitWriter, the writing core they share with the packed chunk encoder.
 //
 // BitWriter owns its buffer; after every WriteBits() and every Run bytes() is a valid
 // stream (the unused low bits of the last byte are zero), so a chunk that is still
@@ -34,6 +35,87 @@ inline void StoreBigEndian64(void* p, uint64_t w) {
 }
 }  // namespace internal
 
+// The branch-free MSB-first writer under BitWriter::Run and the packed chunk encoder:
+// bits go into a caller's buffer, which must have 8 writable bytes from the byte of
+// the last bit written on (16 for WriteLeftPair, which stores two words).
+//
+// Branch-free (zstd-style, MSB first): the pending bits of the partial last byte
+// (acc_bits_ < 8 of them, left-aligned in acc_) are merged with the new bits and the
+// word is stored unconditionally; the position advances by the whole bytes completed
+// and the partial byte's bits stay in acc_. Whether a write completes a byte, a word
+// or nothing is data-dependent, so a branch on it is mispredicted often. The word
+// stored holds the new partial byte with its unused low bits zero, except after a
+// WriteLeft that crosses a word: StorePartialByte() stores that byte.
+class BranchFreeBitWriter {
+ public:
+  // Continues a stream of `bit_pos` bits in `buf`, whose last partial byte (if any)
+  // has its unused low bits zero.
+  BranchFreeBitWriter(uint8_t* buf, size_t bit_pos)
+      : buf_(buf),
+        pos_(bit_pos >> 3),
+        acc_(uint64_t{buf_[pos_]} << 56),
+        acc_bits_(static_cast<int>(bit_pos & 7)) {}
+
+  // Appends the top `n` bits of `v`, most significant first.
+  // REQUIRES: 0 <= n <= 64; the bits of `v` below the top n are zero.
+  void WriteLeft(uint64_t v, int n) {
+    const uint64_t merged = acc_ | (v >> acc_bits_);
+    internal::StoreBigEndian64(buf_ + pos_, merged);
+    const int total = acc_bits_ + n;  // 0..71
+    pos_ += static_cast<size_t>(total >> 3);
+    // Past a full word the rest is the end of `v` that did not fit merged
+    // ((v << (63 - a)) << 1 is v << (64 - a) without a shift by 64 when a = 0).
+    const uint64_t spill = (v << (63 - acc_bits_)) << 1;
+    acc_ = internal::Select(total >= 64, spill, merged << (total & 56));
+    acc_bits_ = total & 7;
+  }
+
+  // Appends the top `n1` bits of `v1`, then the top `n2` bits of `v2`, in the same
+  // branch-free way with two stores, which always include the new partial byte.
+  // REQUIRES: 1 <= n1 <= 56, 0 <= n2 <= 64; the bits of v1 and v2 below the top
+  // n1 and n2 are zero.
+  void WriteLeftPair(uint64_t v1, int n1, uint64_t v2, int n2) {
+    const int off = acc_bits_ + n1;  // 1..63: where v2 starts
+    const uint64_t w0 = acc_ | (v1 >> acc_bits_) | (v2 >> off);
+    const uint64_t w1 = v2 << (64 - off);
+    internal::StoreBigEndian64(buf_ + pos_, w0);
+    internal::StoreBigEndian64(buf_ + pos_ + 8, w1);
+    const int total = off + n2;  // 1..127: the partial byte is in w0 or w1
+    pos_ += static_cast<size_t>(total >> 3);
+    acc_ = internal::Select(total >= 64, w1 << ((total - 64) & 56), w0 << (total & 56));
+    acc_bits_ = total & 7;
+  }
+
+  // Appends the low `n` bits of `v`, most significant first (higher bits of `v`
+  // are ignored). REQUIRES: 1 <= n <= 64.
+  void WriteBits(uint64_t v, int n) { WriteLeft(v << (64 - n), n); }
+
+  // WriteBits for n <= 56 with `v`'s bits above n zero: the bits then never reach
+  // past the word stored, so there is no spill to handle (the packed encoder's
+  // fixed-width codes).
+  void Put(uint64_t v, int n) {
+    const int total = acc_bits_ + n;  // 1..63
+    acc_ |= v << (64 - total);
+    internal::StoreBigEndian64(buf_ + pos_, acc_);
+    pos_ += static_cast<size_t>(total >> 3);
+    acc_ <<= total & 56;
+    acc_bits_ = total & 7;
+  }
+
+  // Stores the partial byte (zero-padded) where the last write may not have.
+  void StorePartialByte() { buf_[pos_] = static_cast<uint8_t>(acc_ >> 56); }
+  // Bits written from the start of the buffer.
+  size_t bit_pos() const { return pos_ * 8 + static_cast<size_t>(acc_bits_); }
+  // Past the last byte holding a written bit.
+  uint8_t* end() const { return buf_ + pos_ + (acc_bits_ + 7) / 8; }
+
+ private:
+  uint8_t* const buf_;
+  size_t pos_;
+  uint64_t acc_;
+  int acc_bits_;
+};
+
 class BitWriter {
  public:
   // `header_bytes` zero bytes precede the bit stream; the owner patches them with
@@ -62,77 +144,34 @@ class BitWriter {
   // by Finish(). Inside a run the compiler need not reload the state after every
   // store to the buffer, which it must do for member fields since a uint8_t store may
   // alias them. At most one run per writer at a time; no other writer calls during it.
+  // REQUIRES: w->Reserve() covers every bit written in the run.
   class Run {
    public:
-    // REQUIRES: w->Reserve() covers every bit written in this run.
-    explicit Run(BitWriter* w)
-        : w_(w),
-          buf_(w->buf_.get()),
-          pos_(w->bit_pos_ >> 3),
-          acc_(uint64_t{buf_[pos_]} << 56),
-          acc_bits_(static_cast<int>(w->bit_pos_ & 7)) {}
+    explicit Run(BitWriter* w) : w_(w), bits_(w->buf_.get(), w->bit_pos_) {}
     Run(const Run&) = delete;
     Run& operator=(const Run&) = delete;
 
-    // Appends the top `n` bits of `v`, most significant first.
-    // REQUIRES: 0 <= n <= 64; the bits of `v` below the top n are zero.
-    //
-    // Branch-free (zstd-style, MSB first): the pending bits of the partial last byte
-    // (acc_bits_ < 8 of them, left-aligned in acc_) are merged with `v` and the word is
-    // stored unconditionally; the position advances by the whole bytes completed and
-    // the partial byte's bits stay in acc_. Whether a write completes a byte, a word or
-    // nothing is data-dependent, so a branch on it is mispredicted often.
-    // The word stored holds the new partial byte with its unused low bits zero, except
-    // after a write that crosses a word: Finish() stores that byte.
-    void WriteLeft(uint64_t v, int n) {
-      const uint64_t merged = acc_ | (v >> acc_bits_);
-      internal::StoreBigEndian64(buf_ + pos_, merged);
-      const int total = acc_bits_ + n;  // 0..71
-      pos_ += static_cast<size_t>(total >> 3);
-      // Past a full word the rest is the end of `v` that did not fit merged
-      // ((v << (63 - a)) << 1 is v << (64 - a) without a shift by 64 when a = 0).
-      const uint64_t spill = (v << (63 - acc_bits_)) << 1;
-      acc_ = internal::Select(total >= 64, spill, merged << (total & 56));
-      acc_bits_ = total & 7;
-    }
-
-    // Appends the top `n1` bits of `v1`, then the top `n2` bits of `v2`, in the same
-    // branch-free way with two stores, which always include the new partial byte.
-    // REQUIRES: 1 <= n1 <= 56, 0 <= n2 <= 64; the bits of v1 and v2 below the top
-    // n1 and n2 are zero.
+    // As BranchFreeBitWriter's.
+    void WriteLeft(uint64_t v, int n) { bits_.WriteLeft(v, n); }
     void WriteLeftPair(uint64_t v1, int n1, uint64_t v2, int n2) {
-      const int off = acc_bits_ + n1;  // 1..63: where v2 starts
-      const uint64_t w0 = acc_ | (v1 >> acc_bits_) | (v2 >> off);
-      const uint64_t w1 = v2 << (64 - off);
-      internal::StoreBigEndian64(buf_ + pos_, w0);
-      internal::StoreBigEndian64(buf_ + pos_ + 8, w1);
-      const int total = off + n2;  // 1..127: the partial byte is in w0 or w1
-      pos_ += static_cast<size_t>(total >> 3);
-      acc_ = internal::Select(total >= 64, w1 << ((total - 64) & 56), w0 << (total & 56));
-      acc_bits_ = total & 7;
+      bits_.WriteLeftPair(v1, n1, v2, n2);
     }
-
-    // Appends the low `n` bits of `v`, most significant first (higher bits of `v`
-    // are ignored). REQUIRES: 1 <= n <= 64.
-    void WriteBits(uint64_t v, int n) { WriteLeft(v << (64 - n), n); }
+    void WriteBits(uint64_t v, int n) { bits_.WriteBits(v, n); }
 
     // Stores the position back and the partial byte (zero-padded) to the buffer, which
     // seals the stream.
     void Finish() {
-      buf_[pos_] = static_cast<uint8_t>(acc_ >> 56);
+      bits_.StorePartialByte();
       FinishSealed();
     }
     // Finish() without the byte store, when the last write already stored it: a
-    // WriteLeftPair, or a WriteLeft that did not reach the end of a word (acc_bits_
-    // before it + n < 64). Saves a store per record.
-    void FinishSealed() { w_->bit_pos_ = pos_ * 8 + static_cast<size_t>(acc_bits_); }
+    // WriteLeftPair, or a WriteLeft that did not reach the end of a word (the partial
+    // byte's bits before it + n < 64). Saves a store per record.
+    void FinishSealed() { w_->bit_pos_ = bits_.bit_pos(); }
 
    private:
     BitWriter* const w_;
-    uint8_t* const buf_;
-    size_t pos_;
-    uint64_t acc_;
-    int acc_bits_;
+    BranchFreeBitWriter bits_;
   };
 
   // One-off write: a Run of one call (REQUIRES as Run::WriteBits, and Reserve()).

@@ -26,6 +26,11 @@ ChunkKernel ActiveChunkKernel();
 void UseChunkKernel(ChunkKernel kernel);
 std::string_view ChunkKernelName(ChunkKernel kernel);
 
+// For the kernels' source files: the function attribute that compiles a function for
+// ChunkKernel::kAvx512, the same extensions SupportedChunkKernels() checks.
+#define CAIRN_CHUNK_KERNEL_AVX512 \
+  [[gnu::target("avx512f,avx512bw,avx512cd,avx512dq,avx512vbmi,bmi,bmi2")]]
+
 }  // namespace cairn
 
 #endif  // CAIRN_TSDB_CHUNK_CHUNK_KERNELS_H_

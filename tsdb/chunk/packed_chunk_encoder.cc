@@ -158,49 +158,23 @@ class CodeStats {
   uint32_t count_ = 0;
 };
 
-// A branch-free MSB-first bit writer into a buffer sized in advance. Each Put ORs
-// the bits into a 64-bit container and stores the container unconditionally, then
-// advances by the whole bytes written, keeping the 0-7 leftover bits: no branch on
-// whether a word filled up, which is data-dependent and mispredicts.
-class FastBitWriter {
- public:
-  // REQUIRES: 8 writable bytes past the last byte any Put reaches.
-  explicit FastBitWriter(uint8_t* out) : p_(out) {}
-
-  // Appends the low n bits of v (higher bits must be 0). REQUIRES: 1 <= n <= 56.
-  void Put(uint64_t v, int n) {
-    acc_ |= v << (64 - bits_ - n);
-    bits_ += n;
-    internal::StoreBigEndian64(p_, acc_);
-    p_ += bits_ >> 3;
-    acc_ <<= bits_ & ~7;
-    bits_ &= 7;
+// Any width 0..64 (v's bits above n must be 0): Put takes at most 56 bits.
+inline void PutWide(BranchFreeBitWriter* w, uint64_t v, int n) {
+  if (n > 32) {
+    w->Put(v >> 32, n - 32);
+    w->Put(v & 0xffffffff, 32);
+  } else if (n > 0) {
+    w->Put(v, n);
   }
-  // Any width 0..64 (v's bits above n must be 0).
-  void PutWide(uint64_t v, int n) {
-    if (n > 32) {
-      Put(v >> 32, n - 32);
-      Put(v & 0xffffffff, 32);
-    } else if (n > 0) {
-      Put(v, n);
-    }
-  }
-  // Past the last byte holding a written bit (the tail of that byte is zero).
-  uint8_t* end() const { return p_ + (bits_ + 7) / 8; }
-
- private:
-  uint8_t* p_;
-  uint64_t acc_ = 0;
-  int bits_ = 0;  // 0..7 pending bits at the top of acc_
-};
+}
 
 // Writes one code at width w (0 < w < 64), escaped when it does not fit.
-inline void PutCode(FastBitWriter* w, uint64_t code, int width, uint64_t escape) {
+inline void PutCode(BranchFreeBitWriter* w, uint64_t code, int width, uint64_t escape) {
   if (code >= escape) {
-    w->PutWide(escape, width);
-    w->PutWide(code, 64);
+    PutWide(w, escape, width);
+    PutWide(w, code, 64);
   } else {
-    w->PutWide(code, width);  // widths above 56 take two Puts
+    PutWide(w, code, width);  // widths above 56 take two Puts
   }
 }
 
@@ -216,8 +190,8 @@ inline void ComputeCodes(absl::Span<const Sample> s, const int64_t* ints, size_t
 }
 
 // One sample's codes, escaped where they do not fit (the scalar writer).
-inline void PutSample(FastBitWriter* w, uint64_t tc, uint64_t vc, int tw, int vw, uint64_t tesc,
-                      uint64_t vesc) {
+inline void PutSample(BranchFreeBitWriter* w, uint64_t tc, uint64_t vc, int tw, int vw,
+                      uint64_t tesc, uint64_t vesc) {
   const int stride = tw + vw;
   if (stride <= 56 && tc < tesc && vc < vesc) {
     if (stride > 0) w->Put((tc << vw) | vc, stride);
@@ -225,7 +199,7 @@ inline void PutSample(FastBitWriter* w, uint64_t tc, uint64_t vc, int tw, int vw
   }
   for (const auto& [code, width, escape] : {std::tuple{tc, tw, tesc}, std::tuple{vc, vw, vesc}}) {
     if (width == 64) {
-      w->PutWide(code, 64);
+      PutWide(w, code, 64);
     } else if (width > 0) {
       PutCode(w, code, width, escape);
     }
@@ -244,15 +218,13 @@ inline void PutSample(FastBitWriter* w, uint64_t tc, uint64_t vc, int tw, int vw
 
 static_assert(sizeof(Sample) == 16 && offsetof(Sample, v) == 8, "loads Samples as 2 words");
 
-#define CAIRN_AVX512 [[gnu::target("avx512f,avx512bw,avx512cd,avx512dq,avx512vbmi,bmi,bmi2")]]
-
 // The timestamps (lane j: s[j].t) or the value bits of eight samples.
-CAIRN_AVX512 inline __m512i Times8(const Sample* s) {
+CAIRN_CHUNK_KERNEL_AVX512 inline __m512i Times8(const Sample* s) {
   return _mm512_permutex2var_epi64(_mm512_loadu_si512(s),
                                    _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0),
                                    _mm512_loadu_si512(s + 4));
 }
-CAIRN_AVX512 inline __m512i ValueBits8(const Sample* s) {
+CAIRN_CHUNK_KERNEL_AVX512 inline __m512i ValueBits8(const Sample* s) {
   return _mm512_permutex2var_epi64(_mm512_loadu_si512(s),
                                    _mm512_set_epi64(15, 13, 11, 9, 7, 5, 3, 1),
                                    _mm512_loadu_si512(s + 4));
@@ -260,7 +232,7 @@ CAIRN_AVX512 inline __m512i ValueBits8(const Sample* s) {
 
 // Scaler::Add for eight values at once where none raises the scale: the same bit
 // test for integers at scale 0, the same multiply, round, divide and compare above.
-CAIRN_AVX512 bool ScaleAvx512(const Sample* s, size_t n, Scaler* sc, int64_t* ints) {
+CAIRN_CHUNK_KERNEL_AVX512 bool ScaleAvx512(const Sample* s, size_t n, Scaler* sc, int64_t* ints) {
   const __m512i one = _mm512_set1_epi64(1);
   size_t k = 0;
   for (; k + 8 <= n; k += 8) {
@@ -302,12 +274,12 @@ CAIRN_AVX512 bool ScaleAvx512(const Sample* s, size_t n, Scaler* sc, int64_t* in
   return true;
 }
 
-CAIRN_AVX512 inline __m512i ZigZag8(__m512i x) {
+CAIRN_CHUNK_KERNEL_AVX512 inline __m512i ZigZag8(__m512i x) {
   return _mm512_xor_si512(_mm512_slli_epi64(x, 1), _mm512_srai_epi64(x, 63));
 }
 
 // CodeStats::Key of eight codes, as bytes.
-CAIRN_AVX512 inline __m128i Keys8(__m512i c) {
+CAIRN_CHUNK_KERNEL_AVX512 inline __m128i Keys8(__m512i c) {
   const __m512i c1 = _mm512_add_epi64(c, _mm512_set1_epi64(1));
   __m512i key = _mm512_sub_epi64(_mm512_set1_epi64(64), _mm512_lzcnt_epi64(c1));
   key = _mm512_mask_mov_epi64(key, _mm512_cmpeq_epi64_mask(c1, _mm512_setzero_si512()),
@@ -317,9 +289,9 @@ CAIRN_AVX512 inline __m128i Keys8(__m512i c) {
 
 // The codes and their keys of samples [2, i) for the largest i reached eight at a
 // time; returns i. ORs the codes into *t_any / *v_any.
-CAIRN_AVX512 size_t CodesAvx512(const Sample* s, const int64_t* ints, size_t n, uint64_t* t_codes,
-                                uint64_t* v_codes, uint8_t* t_keys, uint8_t* v_keys,
-                                uint64_t* t_any, uint64_t* v_any) {
+CAIRN_CHUNK_KERNEL_AVX512 size_t CodesAvx512(const Sample* s, const int64_t* ints, size_t n,
+                                             uint64_t* t_codes, uint64_t* v_codes, uint8_t* t_keys,
+                                             uint8_t* v_keys, uint64_t* t_any, uint64_t* v_any) {
   __m512i t_or = _mm512_setzero_si512(), v_or = _mm512_setzero_si512();
   size_t i = 2;
   for (; i + 8 <= n; i += 8) {
@@ -346,7 +318,8 @@ CAIRN_AVX512 size_t CodesAvx512(const Sample* s, const int64_t* ints, size_t n, 
 // the OR of the codes: the same costs and the same choice, but each width's escape
 // count, the number of keys above it, is counted 64 keys to a compare, which beats
 // a histogram of one increment per code.
-CAIRN_AVX512 int BestWidthFromKeys(const uint8_t* keys, size_t m, uint64_t any, uint64_t* bits) {
+CAIRN_CHUNK_KERNEL_AVX512 int BestWidthFromKeys(const uint8_t* keys, size_t m, uint64_t any,
+                                                uint64_t* bits) {
   if (any == 0) {
     *bits = 0;
     return 0;
@@ -377,8 +350,9 @@ CAIRN_AVX512 int BestWidthFromKeys(const uint8_t* keys, size_t m, uint64_t any, 
 // are merged pairwise in vector lanes (two, four or eight samples to a lane, as
 // long as a lane's bits fit one Put) and written with 1 to 8 Puts. A group with an
 // escape is written sample by sample. REQUIRES: 0 < tw + vw <= 56.
-CAIRN_AVX512 size_t WriteAvx512(const uint64_t* t_codes, const uint64_t* v_codes, size_t n, int tw,
-                                int vw, uint64_t tesc, uint64_t vesc, FastBitWriter* w) {
+CAIRN_CHUNK_KERNEL_AVX512 size_t WriteAvx512(const uint64_t* t_codes, const uint64_t* v_codes,
+                                             size_t n, int tw, int vw, uint64_t tesc, uint64_t vesc,
+                                             BranchFreeBitWriter* w) {
   const int s = tw + vw;
   const int level = 8 * s <= 56 ? 3 : 4 * s <= 56 ? 2 : 2 * s <= 56 ? 1 : 0;
   const __m512i t_esc = _mm512_set1_epi64(static_cast<int64_t>(tesc));
@@ -417,7 +391,6 @@ CAIRN_AVX512 size_t WriteAvx512(const uint64_t* t_codes, const uint64_t* v_codes
   return i;
 }
 
-#undef CAIRN_AVX512
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -505,7 +478,7 @@ std::optional<std::string> EncodePackedChunk(absl::Span<const Sample> samples) {
   h += EncodeVarint64(h, static_cast<uint64_t>(samples[1].t) - static_cast<uint64_t>(samples[0].t));
   *h++ = static_cast<char>(tw);
   *h++ = static_cast<char>(vw);
-  FastBitWriter w(reinterpret_cast<uint8_t*>(h));
+  BranchFreeBitWriter w(reinterpret_cast<uint8_t*>(h), 0);  // (resize zeroed the bytes)
   // A zero width has no escape (its codes are all 0); width 64 never escapes.
   const uint64_t tesc = (tw == 0 || tw == 64) ? ~uint64_t{0} : (uint64_t{1} << tw) - 1;
   const uint64_t vesc = (vw == 0 || vw == 64) ? ~uint64_t{0} : (uint64_t{1} << vw) - 1;

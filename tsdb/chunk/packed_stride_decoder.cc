@@ -124,10 +124,8 @@ size_t DecodeBmi2(const FixedStrideParams& p, FixedStrideState* st, Sample* out,
 
 static_assert(sizeof(Sample) == 16 && offsetof(Sample, v) == 8, "stores Samples as 2 words");
 
-#define CAIRN_AVX512 [[gnu::target("avx512f,avx512bw,avx512dq,avx512vbmi,bmi,bmi2")]]
-
 // Inclusive prefix sum of the eight lanes (wrapping).
-CAIRN_AVX512 inline __m512i PrefixSum(__m512i x) {
+CAIRN_CHUNK_KERNEL_AVX512 inline __m512i PrefixSum(__m512i x) {
   const __m512i zero = _mm512_setzero_si512();
   x = _mm512_add_epi64(x, _mm512_alignr_epi64(x, zero, 7));  // + lane j-1
   x = _mm512_add_epi64(x, _mm512_alignr_epi64(x, zero, 6));  // + lanes j-2, j-3
@@ -135,7 +133,7 @@ CAIRN_AVX512 inline __m512i PrefixSum(__m512i x) {
   return x;
 }
 
-CAIRN_AVX512 inline __m512i UnZigZag8(__m512i c) {
+CAIRN_CHUNK_KERNEL_AVX512 inline __m512i UnZigZag8(__m512i c) {
   const __m512i neg_low =
       _mm512_sub_epi64(_mm512_setzero_si512(), _mm512_and_si512(c, _mm512_set1_epi64(1)));
   return _mm512_xor_si512(_mm512_srli_epi64(c, 1), neg_low);
@@ -150,8 +148,8 @@ CAIRN_AVX512 inline __m512i UnZigZag8(__m512i c) {
 // may be partial (masked). A group with an escape is left to the scalar kernel, which
 // stops before the escaped sample; a sample that would end past the stream is not
 // decoded here (the caller's checked decoder reports the truncation).
-CAIRN_AVX512 size_t DecodeAvx512(const FixedStrideParams& p, FixedStrideState* st, Sample* out,
-                                 size_t want) {
+CAIRN_CHUNK_KERNEL_AVX512 size_t DecodeAvx512(const FixedStrideParams& p, FixedStrideState* st,
+                                              Sample* out, size_t want) {
   const int tw = p.t_width, vw = p.v_width;
   const size_t stride = static_cast<size_t>(tw + vw);
   const size_t size_bits = p.size * 8;
@@ -246,7 +244,6 @@ CAIRN_AVX512 size_t DecodeAvx512(const FixedStrideParams& p, FixedStrideState* s
   // Up to an escape (the scalar kernel stops before it), or nothing if the stream ends.
   return k + kScalarBmi2[KernelIndex(p)](p, st, out + k, want - k);
 }
-#undef CAIRN_AVX512
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
